@@ -1,0 +1,470 @@
+package storage
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Disk stores objects as files under a root directory:
+//
+//	<root>/<tenant>/<key>
+//
+// Each file holds the object's bytes followed by a trailer: the JSON
+// metadata, its length (8 bytes, big-endian) and the magic "FILEUPM1". Data
+// and metadata therefore change together in one rename: a Put streams into
+// a temporary file ".fileup-tmp-*" in the destination directory, fsyncs it,
+// and renames it over the final name, so readers see the old object or the
+// new one, never a mix or a partial file. NewDisk removes temporary files a
+// crash left behind. All access goes through an os.Root, so no key and no
+// symbolic link can reach outside the root.
+type Disk struct {
+	root *os.Root
+	dir  string
+}
+
+const (
+	tmpPrefix   = ".fileup-tmp-"
+	trailerSize = 16
+	diskMagic   = "FILEUPM1"
+	maxMetaSize = 64 << 10
+)
+
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
+
+// NewDisk opens (creating it if needed) a disk store at dir and removes
+// temporary files left by interrupted writes.
+func NewDisk(dir string) (*Disk, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("storage: %w", err)
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("storage: %w", err)
+	}
+	d := &Disk{root: root, dir: dir}
+	if err := d.removeTemps(); err != nil {
+		root.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// Close releases the store's root directory handle.
+func (d *Disk) Close() error { return d.root.Close() }
+
+func (d *Disk) removeTemps() error {
+	return fs.WalkDir(d.root.FS(), ".", func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return nil // unreadable entries are skipped, not fatal
+		}
+		if !e.IsDir() && strings.HasPrefix(e.Name(), tmpPrefix) {
+			if err := d.root.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("storage: removing leftover %s: %w", p, err)
+			}
+		}
+		return nil
+	})
+}
+
+func objectPath(tenant, key string) (string, error) {
+	if err := ValidTenant(tenant); err != nil {
+		return "", err
+	}
+	if _, err := CleanKey(key); err != nil {
+		return "", err
+	}
+	return tenant + "/" + key, nil
+}
+
+// Put implements Store.
+func (d *Disk) Put(ctx context.Context, tenant, key string, r io.Reader, opts PutOptions) (Meta, error) {
+	name, err := objectPath(tenant, key)
+	if err != nil {
+		return Meta{}, err
+	}
+	dir := path.Dir(name)
+	if err := d.root.MkdirAll(dir, 0o755); err != nil {
+		return Meta{}, conflict(err, "a file exists where a directory of the key is")
+	}
+	tmp := dir + "/" + tmpPrefix + randomHex(8)
+	f, err := d.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return Meta{}, fmt.Errorf("storage: %w", err)
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			f.Close()
+			d.root.Remove(tmp)
+		}
+	}()
+
+	meta := opts.Meta
+	n, sum, err := copyData(ctx, f, r, opts)
+	if err != nil {
+		return Meta{}, err
+	}
+	meta.Tenant, meta.Key, meta.Size, meta.SHA256 = tenant, key, n, sum
+	if meta.Created.IsZero() {
+		meta.Created = time.Now()
+	}
+	meta.Created = meta.Created.UTC().Truncate(time.Millisecond)
+	if err := writeTrailer(f, meta); err != nil {
+		return Meta{}, err
+	}
+	if err := f.Sync(); err != nil {
+		return Meta{}, fmt.Errorf("storage: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return Meta{}, fmt.Errorf("storage: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return Meta{}, err
+	}
+	if err := d.root.Rename(tmp, name); err != nil {
+		return Meta{}, conflict(err, "a directory exists at that key")
+	}
+	committed = true
+	d.syncDir(dir)
+	return meta, nil
+}
+
+// conflict maps a filesystem error caused by the key's shape (a file where
+// a directory should be, or the reverse) to ErrInvalidKey.
+func conflict(err error, why string) error {
+	if errors.Is(err, syscall.ENOTDIR) || errors.Is(err, syscall.EISDIR) || errors.Is(err, syscall.EEXIST) || errors.Is(err, syscall.ENOTEMPTY) {
+		return fmt.Errorf("%w: %s", ErrInvalidKey, why)
+	}
+	return fmt.Errorf("storage: %w", err)
+}
+
+// copyData streams r into w in constant memory, enforcing the size rules
+// and ctx, and returns the byte count and hex SHA-256.
+func copyData(ctx context.Context, w io.Writer, r io.Reader, opts PutOptions) (int64, string, error) {
+	h := sha256.New()
+	bp := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(bp)
+	buf := *bp
+	var n int64
+	for {
+		if err := ctx.Err(); err != nil {
+			return n, "", err
+		}
+		m, rerr := r.Read(buf)
+		if m > 0 {
+			n += int64(m)
+			if opts.MaxSize > 0 && n > opts.MaxSize {
+				return n, "", ErrTooLarge
+			}
+			if opts.Size >= 0 && n > opts.Size {
+				return n, "", fmt.Errorf("%w: more than the declared %d bytes", ErrSizeMismatch, opts.Size)
+			}
+			h.Write(buf[:m])
+			if _, err := w.Write(buf[:m]); err != nil {
+				return n, "", fmt.Errorf("storage: %w", err)
+			}
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			return n, "", rerr
+		}
+	}
+	if opts.Size >= 0 && n != opts.Size {
+		return n, "", fmt.Errorf("%w: %d bytes, declared %d", ErrSizeMismatch, n, opts.Size)
+	}
+	return n, hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func writeTrailer(w io.Writer, meta Meta) error {
+	js, err := json.Marshal(meta)
+	if err != nil {
+		return err
+	}
+	var tail [trailerSize]byte
+	binary.BigEndian.PutUint64(tail[:8], uint64(len(js)))
+	copy(tail[8:], diskMagic)
+	if _, err := w.Write(append(js, tail[:]...)); err != nil {
+		return fmt.Errorf("storage: %w", err)
+	}
+	return nil
+}
+
+// readMeta reads the trailer of an open object file.
+func readMeta(f *os.File) (Meta, error) {
+	st, err := f.Stat()
+	if err != nil {
+		return Meta{}, err
+	}
+	if !st.Mode().IsRegular() || st.Size() < trailerSize {
+		return Meta{}, ErrNotFound
+	}
+	var tail [trailerSize]byte
+	if _, err := f.ReadAt(tail[:], st.Size()-trailerSize); err != nil {
+		return Meta{}, err
+	}
+	if string(tail[8:]) != diskMagic {
+		return Meta{}, fmt.Errorf("storage: %s: not an object file", f.Name())
+	}
+	n := int64(binary.BigEndian.Uint64(tail[:8]))
+	if n <= 0 || n > maxMetaSize || n > st.Size()-trailerSize {
+		return Meta{}, fmt.Errorf("storage: %s: corrupt trailer", f.Name())
+	}
+	js := make([]byte, n)
+	if _, err := f.ReadAt(js, st.Size()-trailerSize-n); err != nil {
+		return Meta{}, err
+	}
+	var m Meta
+	if err := json.Unmarshal(js, &m); err != nil {
+		return Meta{}, fmt.Errorf("storage: %s: corrupt metadata: %w", f.Name(), err)
+	}
+	if m.Size != st.Size()-trailerSize-n {
+		return Meta{}, fmt.Errorf("storage: %s: size does not match metadata", f.Name())
+	}
+	return m, nil
+}
+
+// open opens an object file and its metadata, expired or not.
+func (d *Disk) open(tenant, key string) (*os.File, Meta, error) {
+	name, err := objectPath(tenant, key)
+	if err != nil {
+		return nil, Meta{}, err
+	}
+	f, err := d.root.Open(name)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+			return nil, Meta{}, ErrNotFound
+		}
+		return nil, Meta{}, fmt.Errorf("storage: %w", err)
+	}
+	m, err := readMeta(f)
+	if err != nil {
+		f.Close()
+		return nil, Meta{}, err
+	}
+	return f, m, nil
+}
+
+type diskObject struct {
+	*io.SectionReader
+	f    *os.File
+	meta Meta
+}
+
+func (o *diskObject) Close() error { return o.f.Close() }
+func (o *diskObject) Meta() Meta   { return o.meta }
+
+// Get implements Store.
+func (d *Disk) Get(ctx context.Context, tenant, key string) (Object, error) {
+	f, m, err := d.open(tenant, key)
+	if err != nil {
+		return nil, err
+	}
+	if m.Expired(time.Now()) {
+		f.Close()
+		return nil, ErrNotFound
+	}
+	return &diskObject{SectionReader: io.NewSectionReader(f, 0, m.Size), f: f, meta: m}, nil
+}
+
+// Stat implements Store.
+func (d *Disk) Stat(ctx context.Context, tenant, key string) (Meta, error) {
+	f, m, err := d.open(tenant, key)
+	if err != nil {
+		return Meta{}, err
+	}
+	f.Close()
+	if m.Expired(time.Now()) {
+		return Meta{}, ErrNotFound
+	}
+	return m, nil
+}
+
+// Delete implements Store.
+func (d *Disk) Delete(ctx context.Context, tenant, key string) error {
+	name, err := objectPath(tenant, key)
+	if err != nil {
+		return err
+	}
+	if err := d.root.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("storage: %w", err)
+	}
+	d.pruneDirs(tenant, path.Dir(name))
+	return nil
+}
+
+// Move implements Store: it rewrites the staged file's trailer with the
+// destination's metadata and renames it into place.
+func (d *Disk) Move(ctx context.Context, fromTenant, fromKey, toTenant, toKey string, meta Meta) (Meta, error) {
+	from, err := objectPath(fromTenant, fromKey)
+	if err != nil {
+		return Meta{}, err
+	}
+	to, err := objectPath(toTenant, toKey)
+	if err != nil {
+		return Meta{}, err
+	}
+	f, err := d.root.OpenFile(from, os.O_RDWR, 0)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return Meta{}, ErrNotFound
+		}
+		return Meta{}, fmt.Errorf("storage: %w", err)
+	}
+	defer f.Close()
+	old, err := readMeta(f)
+	if err != nil {
+		return Meta{}, err
+	}
+	m := meta
+	m.Tenant, m.Key, m.Size, m.SHA256, m.Created = toTenant, toKey, old.Size, old.SHA256, old.Created
+	if err := f.Truncate(old.Size); err != nil {
+		return Meta{}, fmt.Errorf("storage: %w", err)
+	}
+	if _, err := f.Seek(old.Size, io.SeekStart); err != nil {
+		return Meta{}, fmt.Errorf("storage: %w", err)
+	}
+	if err := writeTrailer(f, m); err != nil {
+		return Meta{}, err
+	}
+	if err := f.Sync(); err != nil {
+		return Meta{}, fmt.Errorf("storage: %w", err)
+	}
+	dir := path.Dir(to)
+	if err := d.root.MkdirAll(dir, 0o755); err != nil {
+		return Meta{}, conflict(err, "a file exists where a directory of the key is")
+	}
+	if err := d.root.Rename(from, to); err != nil {
+		return Meta{}, conflict(err, "a directory exists at that key")
+	}
+	d.syncDir(dir)
+	d.pruneDirs(fromTenant, path.Dir(from))
+	return m, nil
+}
+
+// Usage implements Store.
+func (d *Disk) Usage(ctx context.Context, tenant string) (Usage, error) {
+	if err := ValidTenant(tenant); err != nil {
+		return Usage{}, err
+	}
+	var u Usage
+	now := time.Now()
+	err := d.walkObjects(ctx, tenant, func(name string, m Meta) error {
+		if !m.Expired(now) {
+			u.Bytes += m.Size
+			u.Files++
+		}
+		return nil
+	})
+	return u, err
+}
+
+// DeleteExpired implements Store.
+func (d *Disk) DeleteExpired(ctx context.Context, now time.Time) (int, error) {
+	entries, err := fs.ReadDir(d.root.FS(), ".")
+	if err != nil {
+		return 0, fmt.Errorf("storage: %w", err)
+	}
+	deleted := 0
+	for _, e := range entries {
+		if !e.IsDir() || ValidTenant(e.Name()) != nil {
+			continue
+		}
+		tenant := e.Name()
+		err := d.walkObjects(ctx, tenant, func(name string, m Meta) error {
+			if !m.Expired(now) {
+				return nil
+			}
+			if err := d.root.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("storage: %w", err)
+			}
+			deleted++
+			d.pruneDirs(tenant, path.Dir(name))
+			return nil
+		})
+		if err != nil {
+			return deleted, err
+		}
+	}
+	return deleted, nil
+}
+
+// walkObjects calls fn for every object file of a tenant.
+func (d *Disk) walkObjects(ctx context.Context, tenant string, fn func(name string, m Meta) error) error {
+	var objects []string
+	err := fs.WalkDir(d.root.FS(), tenant, func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if e.Type().IsRegular() && !strings.HasPrefix(e.Name(), tmpPrefix) {
+			objects = append(objects, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("storage: %w", err)
+	}
+	for _, p := range objects {
+		f, err := d.root.Open(p)
+		if err != nil {
+			continue // removed meanwhile
+		}
+		m, err := readMeta(f)
+		f.Close()
+		if err != nil {
+			continue // not an object file: left alone
+		}
+		if err := fn(p, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// pruneDirs removes now-empty directories from dir up to, not including,
+// the tenant directory.
+func (d *Disk) pruneDirs(tenant, dir string) {
+	for dir != tenant && strings.HasPrefix(dir, tenant+"/") {
+		if err := d.root.Remove(dir); err != nil {
+			return // not empty, or gone
+		}
+		dir = path.Dir(dir)
+	}
+}
+
+// syncDir makes a rename in dir durable.
+func (d *Disk) syncDir(dir string) {
+	if f, err := d.root.Open(dir); err == nil {
+		f.Sync()
+		f.Close()
+	}
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+var _ Store = (*Disk)(nil)
