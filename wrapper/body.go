@@ -1,0 +1,253 @@
+package wrapper
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Field is a text field of a multipart form.
+type Field struct {
+	Name, Value string
+}
+
+// ProgressFunc is told how many file bytes have been handed to the HTTP
+// transport (sent) out of the file's size (total, -1 if unknown). It is
+// called from the goroutine sending the request, at most every 64 KiB or
+// 100 ms, and once more when the file has been sent. Bytes the transport
+// has taken may still sit in socket buffers: sent counts what left the
+// body, not what the server acknowledged.
+type ProgressFunc func(sent, total int64)
+
+// BodyOptions tune NewBody.
+type BodyOptions struct {
+	// FileField is the file part's field name (default "file").
+	FileField string
+	// ContentType is the file part's Content-Type. Empty: detected from
+	// the first 512 bytes with http.DetectContentType.
+	ContentType string
+	// Progress, if set, observes the file bytes as they are read.
+	Progress ProgressFunc
+}
+
+// Body is a streaming multipart/form-data request body: the text fields,
+// then the file part. It holds the multipart header and trailer bytes and
+// at most 512 bytes of the file (for type detection); the file itself is
+// read as the transport pulls. A read error of the file is returned as is
+// and the closing boundary is never emitted, so a truncated body can never
+// parse as a complete form.
+type Body struct {
+	contentType string
+	length      int64 // -1: unknown
+	header      []byte
+	trailer     []byte
+	data        io.Reader
+	closer      io.Closer
+	size        int64 // file size, -1 unknown
+	read        int64 // file bytes read
+	state       int
+	err         error
+	progress    progressMeter
+}
+
+const (
+	stateHeader = iota
+	stateData
+	stateTrailer
+	stateDone
+)
+
+// ErrSourceSize reports a source that delivered a different number of
+// bytes than its declared size.
+var ErrSourceSize = errors.New("wrapper: source size changed while reading")
+
+// SourceError is a failure to read the upload's source (as opposed to a
+// failure of the network or the server). It is never retried.
+type SourceError struct{ Err error }
+
+func (e *SourceError) Error() string { return "wrapper: reading the file: " + e.Err.Error() }
+func (e *SourceError) Unwrap() error { return e.Err }
+
+// NewBody opens src and returns a body carrying fields followed by the
+// file part. Close it if it is not sent.
+func NewBody(src Source, fields []Field, opts BodyOptions) (*Body, error) {
+	rc, size, err := src.reader()
+	if err != nil {
+		return nil, &SourceError{Err: err}
+	}
+	b, err := newBody(rc, size, src.name, fields, opts)
+	if err != nil {
+		rc.Close()
+		return nil, err
+	}
+	return b, nil
+}
+
+func newBody(rc io.ReadCloser, size int64, name string, fields []Field, opts BodyOptions) (*Body, error) {
+	fileField := opts.FileField
+	if fileField == "" {
+		fileField = "file"
+	}
+	var data io.Reader = rc
+	ct := opts.ContentType
+	if ct == "" {
+		// Detect from the first bytes, then send them again ahead of the rest.
+		head := make([]byte, 512)
+		n, err := io.ReadFull(rc, head)
+		if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+			return nil, &SourceError{Err: err}
+		}
+		head = head[:n]
+		ct = http.DetectContentType(head)
+		data = io.MultiReader(bytes.NewReader(head), rc)
+	}
+	boundary := randomBoundary()
+	var h bytes.Buffer
+	for _, f := range fields {
+		fmt.Fprintf(&h, "--%s\r\nContent-Disposition: form-data; name=\"%s\"\r\n\r\n%s\r\n", boundary, escapeParam(f.Name), f.Value)
+	}
+	fmt.Fprintf(&h, "--%s\r\nContent-Disposition: form-data; name=\"%s\"; filename=\"%s\"\r\nContent-Type: %s\r\n\r\n",
+		boundary, escapeParam(fileField), escapeParam(name), strings.NewReplacer("\r", "", "\n", "").Replace(ct))
+	trailer := []byte("\r\n--" + boundary + "--\r\n")
+	length := int64(-1)
+	if size >= 0 {
+		length = int64(h.Len()) + size + int64(len(trailer))
+	}
+	return &Body{
+		contentType: "multipart/form-data; boundary=" + boundary,
+		length:      length,
+		header:      h.Bytes(),
+		trailer:     trailer,
+		data:        data,
+		closer:      rc,
+		size:        size,
+		progress:    progressMeter{fn: opts.Progress, total: size},
+	}, nil
+}
+
+// escapeParam quotes a Content-Disposition parameter value the way
+// mime/multipart does (backslash and double quote escaped) and
+// percent-encodes CR and LF as browsers do (RFC 7578 forbids filename*).
+var paramEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\r", "%0D", "\n", "%0A")
+
+func escapeParam(s string) string { return paramEscaper.Replace(s) }
+
+func randomBoundary() string {
+	var b [24]byte
+	_, _ = rand.Read(b[:])
+	return "fileup-" + hex.EncodeToString(b[:])
+}
+
+// ContentType is the body's Content-Type with its boundary.
+func (b *Body) ContentType() string { return b.contentType }
+
+// Len is the exact body length, or -1 when the file size is unknown.
+func (b *Body) Len() int64 { return b.length }
+
+// Read implements io.Reader.
+func (b *Body) Read(p []byte) (int, error) {
+	if b.err != nil {
+		return 0, b.err
+	}
+	n := 0
+	for n < len(p) && b.state != stateDone {
+		switch b.state {
+		case stateHeader:
+			k := copy(p[n:], b.header)
+			b.header = b.header[k:]
+			n += k
+			if len(b.header) == 0 {
+				b.state = stateData
+			}
+		case stateData:
+			k, err := b.data.Read(p[n:])
+			n += k
+			b.read += int64(k)
+			b.progress.add(int64(k))
+			if b.size >= 0 && b.read > b.size {
+				b.err = &SourceError{Err: fmt.Errorf("%w: more than the declared %d bytes", ErrSourceSize, b.size)}
+				return n, b.err
+			}
+			if err == io.EOF {
+				if b.size >= 0 && b.read != b.size {
+					b.err = &SourceError{Err: fmt.Errorf("%w: %d bytes, declared %d", ErrSourceSize, b.read, b.size)}
+					return n, b.err
+				}
+				b.progress.finish()
+				b.state = stateTrailer
+				continue
+			}
+			if err != nil {
+				b.err = &SourceError{Err: err}
+				return n, b.err
+			}
+			if k == 0 {
+				return n, nil
+			}
+			if n > 0 {
+				return n, nil // hand over what we have; keep reads aligned to the source
+			}
+		case stateTrailer:
+			k := copy(p[n:], b.trailer)
+			b.trailer = b.trailer[k:]
+			n += k
+			if len(b.trailer) == 0 {
+				b.state = stateDone
+			}
+		}
+	}
+	if b.state == stateDone {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+// Close closes the source.
+func (b *Body) Close() error {
+	if b.closer == nil {
+		return nil
+	}
+	err := b.closer.Close()
+	b.closer = nil
+	return err
+}
+
+// progressMeter rate-limits progress callbacks.
+type progressMeter struct {
+	fn        ProgressFunc
+	total     int64
+	sent      int64
+	lastSent  int64
+	lastTime  time.Time
+	finalOnce sync.Once
+}
+
+func (m *progressMeter) add(n int64) {
+	if m.fn == nil || n == 0 {
+		return
+	}
+	m.sent += n
+	now := time.Now()
+	if m.sent-m.lastSent >= 64<<10 || now.Sub(m.lastTime) >= 100*time.Millisecond {
+		m.lastSent, m.lastTime = m.sent, now
+		m.fn(m.sent, m.total)
+	}
+}
+
+func (m *progressMeter) finish() {
+	if m.fn == nil {
+		return
+	}
+	m.finalOnce.Do(func() {
+		if m.sent != m.lastSent || m.sent == 0 {
+			m.fn(m.sent, m.total)
+		}
+	})
+}

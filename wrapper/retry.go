@@ -1,0 +1,76 @@
+package wrapper
+
+import (
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// RetryPolicy bounds retries of retryable failures (see IsRetryable).
+// Only uploads whose source is replayable are retried, each attempt with
+// a fresh body.
+type RetryPolicy struct {
+	// MaxAttempts is the total number of attempts (default 4; 1 disables
+	// retries).
+	MaxAttempts int
+	// BaseDelay is the first backoff ceiling (default 500 ms); it doubles
+	// per attempt up to MaxDelay (default 30 s). Each wait is drawn at
+	// random below the ceiling ("full jitter").
+	BaseDelay, MaxDelay time.Duration
+	// MaxRetryAfter caps how long a server's Retry-After is honoured
+	// (default 2 minutes); a longer Retry-After ends the retries.
+	MaxRetryAfter time.Duration
+}
+
+// DefaultRetryPolicy is used unless WithRetry or WithoutRetries says
+// otherwise.
+var DefaultRetryPolicy = RetryPolicy{MaxAttempts: 4, BaseDelay: 500 * time.Millisecond, MaxDelay: 30 * time.Second, MaxRetryAfter: 2 * time.Minute}
+
+func (p RetryPolicy) withDefaults() RetryPolicy {
+	d := DefaultRetryPolicy
+	if p.MaxAttempts > 0 {
+		d.MaxAttempts = p.MaxAttempts
+	}
+	if p.BaseDelay > 0 {
+		d.BaseDelay = p.BaseDelay
+	}
+	if p.MaxDelay > 0 {
+		d.MaxDelay = p.MaxDelay
+	}
+	if p.MaxRetryAfter > 0 {
+		d.MaxRetryAfter = p.MaxRetryAfter
+	}
+	return d
+}
+
+// delay returns the wait before attempt number next (2, 3, ...), and
+// false when a Retry-After beyond MaxRetryAfter means giving up.
+func (p RetryPolicy) delay(next int, retryAfter time.Duration) (time.Duration, bool) {
+	ceiling := p.BaseDelay << (next - 2)
+	if ceiling > p.MaxDelay || ceiling <= 0 {
+		ceiling = p.MaxDelay
+	}
+	d := time.Duration(rand.Int64N(int64(ceiling) + 1))
+	if retryAfter > 0 {
+		if retryAfter > p.MaxRetryAfter {
+			return 0, false
+		}
+		d = max(d, retryAfter)
+	}
+	return d, true
+}
+
+// parseRetryAfter reads a Retry-After header: seconds or an HTTP date.
+func parseRetryAfter(h string, now time.Time) time.Duration {
+	if h == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(h); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(h); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
