@@ -35,6 +35,10 @@ type BodyOptions struct {
 	ContentType string
 	// Progress, if set, observes the file bytes as they are read.
 	Progress ProgressFunc
+	// Boundary is the multipart boundary; empty picks a random one. A
+	// replay of a body (GetBody) reuses the original's, which its request
+	// headers name.
+	Boundary string
 }
 
 // Body is a streaming multipart/form-data request body: the text fields,
@@ -45,6 +49,7 @@ type BodyOptions struct {
 // parse as a complete form.
 type Body struct {
 	contentType string
+	boundary    string
 	length      int64 // -1: unknown
 	header      []byte
 	trailer     []byte
@@ -108,7 +113,10 @@ func newBody(rc io.ReadCloser, size int64, name string, fields []Field, opts Bod
 		ct = http.DetectContentType(head)
 		data = io.MultiReader(bytes.NewReader(head), rc)
 	}
-	boundary := randomBoundary()
+	boundary := opts.Boundary
+	if boundary == "" {
+		boundary = randomBoundary()
+	}
 	var h bytes.Buffer
 	for _, f := range fields {
 		fmt.Fprintf(&h, "--%s\r\nContent-Disposition: form-data; name=\"%s\"\r\n\r\n%s\r\n", boundary, escapeParam(f.Name), f.Value)
@@ -122,6 +130,7 @@ func newBody(rc io.ReadCloser, size int64, name string, fields []Field, opts Bod
 	}
 	return &Body{
 		contentType: "multipart/form-data; boundary=" + boundary,
+		boundary:    boundary,
 		length:      length,
 		header:      h.Bytes(),
 		trailer:     trailer,
@@ -147,6 +156,9 @@ func randomBoundary() string {
 
 // ContentType is the body's Content-Type with its boundary.
 func (b *Body) ContentType() string { return b.contentType }
+
+// Boundary is the body's multipart boundary.
+func (b *Body) Boundary() string { return b.boundary }
 
 // Len is the exact body length, or -1 when the file size is unknown.
 func (b *Body) Len() int64 { return b.length }

@@ -306,7 +306,10 @@ func (c *Client) attempt(ctx context.Context, src Source, fields []Field, opts B
 			req.ContentLength = -1
 		}
 		if src.Replayable() {
-			req.GetBody = func() (io.ReadCloser, error) { return NewBody(src, fields, BodyOptions{ContentType: opts.ContentType}) }
+			// Same boundary and (detected from the same bytes) the same
+			// type: the replay matches the request's headers byte for byte.
+			replay := BodyOptions{ContentType: opts.ContentType, Boundary: body.Boundary()}
+			req.GetBody = func() (io.ReadCloser, error) { return NewBody(src, fields, replay) }
 		}
 		if c.cfg.userAgent != "" {
 			req.Header.Set("User-Agent", c.cfg.userAgent)

@@ -1,0 +1,366 @@
+package wrapper_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fileup/fileup/wrapper"
+)
+
+const secret = "SECRET-TOKEN-do-not-print"
+
+// arrival is what the recording server saw of one request.
+type arrival struct {
+	method, path, auth, contentType, userAgent string
+	contentLength                              int64
+	transferEncoding                           []string
+	raw                                        []byte
+}
+
+// recorder records every request and answers with the scripted responses
+// in turn (the last one repeats).
+type recorder struct {
+	mu        sync.Mutex
+	arrivals  []arrival
+	responses []func(w http.ResponseWriter)
+}
+
+func (rec *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	raw, _ := io.ReadAll(r.Body)
+	rec.mu.Lock()
+	rec.arrivals = append(rec.arrivals, arrival{r.Method, r.URL.Path, r.Header.Get("Authorization"), r.Header.Get("Content-Type"),
+		r.Header.Get("User-Agent"), r.ContentLength, r.TransferEncoding, raw})
+	i := min(len(rec.arrivals)-1, len(rec.responses)-1)
+	respond := rec.responses[i]
+	rec.mu.Unlock()
+	respond(w)
+}
+
+func (rec *recorder) count() int {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	return len(rec.arrivals)
+}
+
+func jsonReply(status int, body any, headers ...string) func(http.ResponseWriter) {
+	return func(w http.ResponseWriter) {
+		for i := 0; i+1 < len(headers); i += 2 {
+			w.Header().Set(headers[i], headers[i+1])
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		json.NewEncoder(w).Encode(body)
+	}
+}
+
+func rawReply(status int, contentType, body string) func(http.ResponseWriter) {
+	return func(w http.ResponseWriter) {
+		w.Header().Set("Content-Type", contentType)
+		w.WriteHeader(status)
+		io.WriteString(w, body)
+	}
+}
+
+var kieOK = jsonReply(200, map[string]any{"success": true, "code": 200, "msg": "File uploaded successfully", "data": map[string]any{
+	"fileName": "x.bin", "filePath": "p/x.bin", "downloadUrl": "https://files.example/p/x.bin", "fileSize": 11, "mimeType": "text/plain", "uploadedAt": "2025-01-01T12:00:00Z",
+}})
+
+var evolinkOK = jsonReply(200, map[string]any{"success": true, "code": 200, "msg": "ok", "data": map[string]any{
+	"file_id": "file_1", "file_name": "p.png", "original_name": "orig.png", "file_size": 8, "mime_type": "image/png", "upload_path": "photos",
+	"file_url": "https://f.example/photos/p.png", "download_url": "https://f.example/d/file_1", "upload_time": "2025-10-09T00:00:00+08:00", "expires_at": "2025-10-12T00:00:00+08:00",
+}})
+
+func envelopeReply(status, code int, msg string, headers ...string) func(http.ResponseWriter) {
+	return jsonReply(status, map[string]any{"success": false, "code": code, "msg": msg}, headers...)
+}
+
+func newRecorder(t *testing.T, responses ...func(http.ResponseWriter)) (*recorder, *httptest.Server) {
+	rec := &recorder{responses: responses}
+	srv := httptest.NewServer(rec)
+	t.Cleanup(srv.Close)
+	return rec, srv
+}
+
+func tempFile(t *testing.T, content string) string {
+	p := filepath.Join(t.TempDir(), "x.bin")
+	os.WriteFile(p, []byte(content), 0o644)
+	return p
+}
+
+// fast is a retry policy with millisecond backoff for tests.
+var fast = wrapper.WithRetry(wrapper.RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond})
+
+func TestKieRequestOnTheWire(t *testing.T) {
+	rec, srv := newRecorder(t, kieOK)
+	up, err := wrapper.New(wrapper.Kie, srv.URL, wrapper.WithToken(secret), wrapper.WithUserAgent("fileup-test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := up.Upload(context.Background(), wrapper.File(tempFile(t, "hello world")), wrapper.UploadPath("p"), wrapper.FileName("x.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &wrapper.Result{Vendor: wrapper.Kie, FileName: "x.bin", UploadPath: "p", FilePath: "p/x.bin", DownloadURL: "https://files.example/p/x.bin",
+		Size: 11, MimeType: "text/plain", UploadedAt: time.Date(2025, 1, 1, 12, 0, 0, 0, time.UTC)}
+	if *res != *want {
+		t.Errorf("result %+v\nwant   %+v", res, want)
+	}
+	a := rec.arrivals[0]
+	if a.method != "POST" || a.path != "/api/file-stream-upload" || a.auth != "Bearer "+secret || a.userAgent != "fileup-test" {
+		t.Errorf("request %s %s auth %q ua %q", a.method, a.path, a.auth, a.userAgent)
+	}
+	if a.contentLength != int64(len(a.raw)) || len(a.transferEncoding) != 0 {
+		t.Errorf("Content-Length %d for %d bytes (TE %v): want exact length, not chunked", a.contentLength, len(a.raw), a.transferEncoding)
+	}
+	fields, name, ct, data := parseForm(t, a.contentType, a.raw)
+	if len(fields) != 2 || fields[0] != (wrapper.Field{"uploadPath", "p"}) || fields[1] != (wrapper.Field{"fileName", "x.bin"}) {
+		t.Errorf("fields %v: want uploadPath then fileName, before the file", fields)
+	}
+	if name != "x.bin" || ct != "text/plain; charset=utf-8" || string(data) != "hello world" {
+		t.Errorf("file %q %q %q", name, ct, data)
+	}
+}
+
+func TestEvolinkNamingAndResult(t *testing.T) {
+	for _, tt := range []struct {
+		opts      []wrapper.Option
+		pathField string
+	}{{nil, "uploadPath"}, {[]wrapper.Option{wrapper.WithEvolinkNaming(wrapper.Underscore)}, "upload_path"}} {
+		rec, srv := newRecorder(t, evolinkOK)
+		up, _ := wrapper.NewEvolink(srv.URL, append(tt.opts, wrapper.WithToken(secret))...)
+		png := []byte("\x89PNG\r\n\x1a\n")
+		res, err := up.Upload(context.Background(), wrapper.Reader(bytes.NewReader(png), "orig.png", -1), wrapper.UploadPath("photos"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := rec.arrivals[0]
+		if a.path != "/api/v1/files/upload/stream" || a.contentLength != -1 || len(a.transferEncoding) == 0 || a.transferEncoding[0] != "chunked" {
+			t.Errorf("path %s, Content-Length %d, TE %v: an unknown size must go chunked", a.path, a.contentLength, a.transferEncoding)
+		}
+		fields, _, ct, _ := parseForm(t, a.contentType, a.raw)
+		if len(fields) != 1 || fields[0].Name != tt.pathField || ct != "image/png" {
+			t.Errorf("fields %v, type %s", fields, ct)
+		}
+		if res.FileID != "file_1" || res.FilePath != "photos/p.png" || res.DownloadURL != "https://f.example/d/file_1" ||
+			res.FileURL != "https://f.example/photos/p.png" || res.Size != 8 || res.ExpiresAt.Sub(res.UploadedAt) != 72*time.Hour {
+			t.Errorf("result %+v", res)
+		}
+	}
+}
+
+func TestErrors(t *testing.T) {
+	tests := []struct {
+		name     string
+		reply    func(http.ResponseWriter)
+		status   int
+		code     int
+		envelope bool
+		check    func(error) bool
+		msg      string
+	}{
+		{"401", envelopeReply(401, 401, "Authentication failed: Invalid API Key"), 401, 401, true, wrapper.IsUnauthorized, "Invalid API Key"},
+		{"403 quota", envelopeReply(403, 403, "Quota exhausted"), 403, 403, true, wrapper.IsQuotaExceeded, "Quota exhausted"},
+		{"413", envelopeReply(413, 413, "File too large"), 413, 413, true, wrapper.IsTooLarge, "too large"},
+		{"200 with success false", envelopeReply(200, 400, "Missing required parameter: uploadPath"), 200, 400, true, func(err error) bool { return !wrapper.IsRetryable(err) }, "uploadPath"},
+		{"HTML from a proxy", rawReply(502, "text/html", "<html><body><h1>502 Bad Gateway</h1></body></html>"), 502, 0, false, wrapper.IsRetryable, "not a JSON envelope"},
+		{"truncated JSON", rawReply(200, "application/json", `{"success": true, "code": 200, "msg": "File up`), 200, 0, false, func(err error) bool { return !wrapper.IsRetryable(err) }, "malformed JSON"},
+		{"empty body", rawReply(500, "text/plain", ""), 500, 0, false, wrapper.IsRetryable, "empty response"},
+		{"success without data", jsonReply(200, map[string]any{"success": true, "code": 200, "msg": "ok"}), 200, 200, true, func(err error) bool { return true }, "without data"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, srv := newRecorder(t, tt.reply)
+			up, _ := wrapper.NewKie(srv.URL, wrapper.WithToken(secret), wrapper.WithoutRetries())
+			_, err := up.Upload(context.Background(), wrapper.File(tempFile(t, "x")), wrapper.UploadPath("p"))
+			var e *wrapper.Error
+			if !errors.As(err, &e) {
+				t.Fatalf("error %v (%T) is not a *wrapper.Error", err, err)
+			}
+			if e.StatusCode != tt.status || e.Code != tt.code || e.Envelope != tt.envelope || e.Vendor != wrapper.Kie || !strings.Contains(e.Msg, tt.msg) {
+				t.Errorf("error %+v", e)
+			}
+			if !tt.check(err) {
+				t.Errorf("classification helper rejects %v", err)
+			}
+			if strings.Contains(err.Error(), secret) || strings.Contains(fmt.Sprintf("%+v %#v", e, up), secret) {
+				t.Error("the token leaked into an error or String()")
+			}
+		})
+	}
+	t.Run("HTML snippet", func(t *testing.T) {
+		_, srv := newRecorder(t, rawReply(502, "text/html", "<html>\n<body>502 Bad Gateway</body></html>"))
+		up, _ := wrapper.NewKie(srv.URL, wrapper.WithToken(secret), wrapper.WithoutRetries())
+		_, err := up.Upload(context.Background(), wrapper.File(tempFile(t, "x")), wrapper.UploadPath("p"))
+		if !strings.Contains(err.Error(), "502 Bad Gateway") || strings.Contains(err.Error(), "\n") {
+			t.Errorf("error %q: want a one-line snippet of the page", err)
+		}
+	})
+}
+
+func TestAuth(t *testing.T) {
+	t.Run("missing token sends nothing", func(t *testing.T) {
+		rec, srv := newRecorder(t, kieOK)
+		t.Setenv("KIE_API_KEY", "")
+		up, _ := wrapper.NewKie(srv.URL) // defaults to KIE_API_KEY
+		_, err := up.Upload(context.Background(), wrapper.File(tempFile(t, "x")), wrapper.UploadPath("p"))
+		if !errors.Is(err, wrapper.ErrNoToken) || !wrapper.IsUnauthorized(err) || !strings.Contains(err.Error(), "KIE_API_KEY") {
+			t.Errorf("error %v", err)
+		}
+		if rec.count() != 0 {
+			t.Errorf("%d requests sent without a token", rec.count())
+		}
+	})
+	t.Run("env", func(t *testing.T) {
+		rec, srv := newRecorder(t, evolinkOK)
+		t.Setenv("EVOLINK_API_KEY", "from-env")
+		up, _ := wrapper.NewEvolink(srv.URL)
+		if _, err := up.Upload(context.Background(), wrapper.File(tempFile(t, "x"))); err != nil {
+			t.Fatal(err)
+		}
+		if rec.arrivals[0].auth != "Bearer from-env" {
+			t.Errorf("auth %q", rec.arrivals[0].auth)
+		}
+	})
+	t.Run("rotating source", func(t *testing.T) {
+		rec, srv := newRecorder(t, kieOK)
+		n := 0
+		up, _ := wrapper.NewKie(srv.URL, wrapper.WithTokenSource(func(context.Context) (string, error) {
+			n++
+			return fmt.Sprintf("token-%d", n), nil
+		}))
+		for range 2 {
+			if _, err := up.Upload(context.Background(), wrapper.File(tempFile(t, "x")), wrapper.UploadPath("p")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if rec.arrivals[0].auth == rec.arrivals[1].auth {
+			t.Errorf("token did not rotate: %q", rec.arrivals[0].auth)
+		}
+	})
+	t.Run("kie needs a path", func(t *testing.T) {
+		rec, srv := newRecorder(t, kieOK)
+		up, _ := wrapper.NewKie(srv.URL, wrapper.WithToken(secret))
+		if _, err := up.Upload(context.Background(), wrapper.File(tempFile(t, "x"))); !errors.Is(err, wrapper.ErrMissingPath) || rec.count() != 0 {
+			t.Errorf("error %v, %d requests", err, rec.count())
+		}
+	})
+}
+
+func TestRetries(t *testing.T) {
+	t.Run("503 then success replays the same body", func(t *testing.T) {
+		rec, srv := newRecorder(t, envelopeReply(503, 500, "busy"), kieOK)
+		up, _ := wrapper.NewKie(srv.URL, wrapper.WithToken(secret), fast)
+		var progress []int64
+		_, err := up.Upload(context.Background(), wrapper.File(tempFile(t, "hello world")), wrapper.UploadPath("p"),
+			wrapper.Progress(func(sent, total int64) { progress = append(progress, sent) }))
+		if err != nil || rec.count() != 2 {
+			t.Fatalf("err %v after %d attempts", err, rec.count())
+		}
+		_, _, _, d1 := parseForm(t, rec.arrivals[0].contentType, rec.arrivals[0].raw)
+		_, _, _, d2 := parseForm(t, rec.arrivals[1].contentType, rec.arrivals[1].raw)
+		if string(d1) != "hello world" || string(d2) != "hello world" {
+			t.Errorf("attempts carried %q and %q", d1, d2)
+		}
+		if len(progress) != 2 || progress[0] != 11 || progress[1] != 11 {
+			t.Errorf("progress %v: want one final report per attempt", progress)
+		}
+	})
+	t.Run("gives up after MaxAttempts", func(t *testing.T) {
+		rec, srv := newRecorder(t, envelopeReply(500, 500, "down"))
+		up, _ := wrapper.NewKie(srv.URL, wrapper.WithToken(secret), fast)
+		_, err := up.Upload(context.Background(), wrapper.File(tempFile(t, "x")), wrapper.UploadPath("p"))
+		if rec.count() != 3 || !wrapper.IsRetryable(err) {
+			t.Errorf("%d attempts, err %v", rec.count(), err)
+		}
+	})
+	t.Run("429 honours Retry-After", func(t *testing.T) {
+		rec, srv := newRecorder(t, envelopeReply(429, 429, "slow down", "Retry-After", "1"), kieOK)
+		up, _ := wrapper.NewKie(srv.URL, wrapper.WithToken(secret), fast)
+		start := time.Now()
+		if _, err := up.Upload(context.Background(), wrapper.File(tempFile(t, "x")), wrapper.UploadPath("p")); err != nil {
+			t.Fatal(err)
+		}
+		if waited := time.Since(start); rec.count() != 2 || waited < time.Second {
+			t.Errorf("%d attempts in %v: Retry-After 1 not honoured", rec.count(), waited)
+		}
+	})
+	t.Run("other 4xx are not retried", func(t *testing.T) {
+		rec, srv := newRecorder(t, envelopeReply(400, 400, "bad"), kieOK)
+		up, _ := wrapper.NewKie(srv.URL, wrapper.WithToken(secret), fast)
+		if _, err := up.Upload(context.Background(), wrapper.File(tempFile(t, "x")), wrapper.UploadPath("p")); err == nil || rec.count() != 1 {
+			t.Errorf("err %v after %d attempts", err, rec.count())
+		}
+	})
+	t.Run("one-shot readers are not retried", func(t *testing.T) {
+		rec, srv := newRecorder(t, envelopeReply(503, 503, "busy"), kieOK)
+		up, _ := wrapper.NewKie(srv.URL, wrapper.WithToken(secret), fast)
+		_, err := up.Upload(context.Background(), wrapper.Reader(strings.NewReader("x"), "x", 1), wrapper.UploadPath("p"))
+		if err == nil || rec.count() != 1 {
+			t.Errorf("err %v after %d attempts", err, rec.count())
+		}
+	})
+	t.Run("connection refused is retried", func(t *testing.T) {
+		srv := httptest.NewServer(http.NotFoundHandler())
+		url := srv.URL
+		srv.Close()
+		up, _ := wrapper.NewKie(url, wrapper.WithToken(secret), fast)
+		_, err := up.Upload(context.Background(), wrapper.File(tempFile(t, "x")), wrapper.UploadPath("p"))
+		if err == nil || !wrapper.IsRetryable(err) || strings.Contains(err.Error(), secret) {
+			t.Errorf("err %v", err)
+		}
+	})
+	t.Run("cancellation stops the backoff", func(t *testing.T) {
+		_, srv := newRecorder(t, envelopeReply(503, 503, "busy", "Retry-After", "30"))
+		up, _ := wrapper.NewKie(srv.URL, wrapper.WithToken(secret), fast)
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		_, err := up.Upload(ctx, wrapper.File(tempFile(t, "x")), wrapper.UploadPath("p"))
+		if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 5*time.Second {
+			t.Errorf("err %v after %v", err, time.Since(start))
+		}
+	})
+}
+
+// A 307 redirect replays the body through GetBody.
+func TestRedirectReplaysBody(t *testing.T) {
+	rec, target := newRecorder(t, kieOK)
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, target.URL+r.URL.Path, http.StatusTemporaryRedirect)
+	}))
+	defer front.Close()
+	up, _ := wrapper.NewKie(front.URL, wrapper.WithToken(secret))
+	if _, err := up.Upload(context.Background(), wrapper.File(tempFile(t, "moved body")), wrapper.UploadPath("p")); err != nil {
+		t.Fatal(err)
+	}
+	_, _, _, data := parseForm(t, rec.arrivals[0].contentType, rec.arrivals[0].raw)
+	if string(data) != "moved body" {
+		t.Errorf("redirected request carried %q", data)
+	}
+}
+
+func TestDefaultsAndVendors(t *testing.T) {
+	if _, err := wrapper.New("acme", ""); err == nil {
+		t.Error("unknown vendor accepted")
+	}
+	k, _ := wrapper.New(wrapper.Kie, "", wrapper.WithToken(secret))
+	e, _ := wrapper.New(wrapper.Evolink, "", wrapper.WithToken(secret))
+	if !strings.Contains(k.String(), wrapper.KieBaseURL) || !strings.Contains(e.String(), wrapper.EvolinkBaseURL) {
+		t.Errorf("%v %v", k, e)
+	}
+	if strings.Contains(fmt.Sprintf("%v %+v %#v", k, k, k), secret) {
+		t.Error("token printed")
+	}
+}
