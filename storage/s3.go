@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -27,8 +28,10 @@ type S3Config struct {
 	// Prefix is prepended to every object name, e.g. "fileup/".
 	Prefix string
 	// PartSize is the multipart part size for uploads of unknown size
-	// (default 16 MiB, minimum 5 MiB). Each such upload buffers one part,
-	// so it bounds the memory of one upload.
+	// (default 8 MiB, minimum 5 MiB). S3 needs each part's length before
+	// sending it, so such an upload buffers one part: PartSize bounds its
+	// memory. Objects of unknown size up to 1 MiB are buffered and sent in
+	// one PUT instead.
 	PartSize uint64
 	// LifecycleDays installs a bucket rule that expires objects after this
 	// many days, a backstop for the janitor (default 4: beyond the 72 h
@@ -104,7 +107,8 @@ const (
 	s3MetaExpires  = "Fileup-Expires"
 	s3MetaTenant   = "Fileup-Tenant"
 	s3MetaKey      = "Fileup-Key"
-	s3DefaultPart  = 16 << 20
+	s3DefaultPart  = 8 << 20
+	s3SmallObject  = 1 << 20
 	s3MinPart      = 5 << 20
 	s3DefaultRetry = 4
 )
@@ -235,7 +239,21 @@ func (s *S3) Put(ctx context.Context, tenant, key string, r io.Reader, opts PutO
 	if opts.MaxSize > 0 && size > opts.MaxSize {
 		return Meta{}, ErrTooLarge
 	}
-	lr := &limitReader{ctx: ctx, r: r, opts: opts}
+	var lr io.Reader = &limitReader{ctx: ctx, r: r, opts: opts}
+	if size < 0 {
+		// Unknown size: a small object fits in one PUT of known length
+		// without a multipart upload (and without a whole part buffer).
+		var head bytes.Buffer
+		n, err := head.ReadFrom(io.LimitReader(lr, s3SmallObject+1))
+		if err != nil {
+			return Meta{}, err
+		}
+		if n <= s3SmallObject {
+			size, lr = n, &head
+		} else {
+			lr = io.MultiReader(&head, lr)
+		}
+	}
 	ct := meta.ContentType
 	if ct == "" {
 		ct = "application/octet-stream"
