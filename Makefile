@@ -4,7 +4,7 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: all generate build test test-short vet lint fmt drift bench clean
+.PHONY: all generate build run test test-short vet lint fmt drift bench fuzz
 
 all: build
 
@@ -15,6 +15,10 @@ generate:
 ## build: compile everything
 build:
 	$(GO) build $(PKGS)
+
+## run: the reference server on 127.0.0.1:8080, files in ./data, dev token printed
+run:
+	$(GO) run ./cmd/fileup serve --addr 127.0.0.1:8080 --storage ./data
 
 ## test: the full suite, S3 tests against a local MinIO built and started by scripts/minio.sh
 test:
@@ -37,3 +41,16 @@ fmt:
 ## drift: fail if gen/ is not what api/ generates
 drift: generate
 	@git diff --exit-code -- gen/ || { echo "gen/ drifted from api/: commit the output of 'make generate'"; exit 1; }
+
+## bench: side-by-side benchmarks (see BENCHMARKS.md); not part of `make test`
+bench:
+	bash bench/run.sh
+
+## fuzz: run every fuzz target briefly (FUZZTIME=30s make fuzz for longer)
+FUZZTIME ?= 10s
+fuzz:
+	@for target in $$($(GO) test -list '^Fuzz' ./... | grep '^Fuzz' | sort -u); do \
+		pkg=$$(grep -rl "func $$target(" --include='*_test.go' . | head -1 | xargs dirname); \
+		echo "== $$target ($$pkg)"; \
+		$(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	done

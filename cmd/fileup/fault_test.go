@@ -1,0 +1,199 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"io/fs"
+	"mime/multipart"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// multipartBody builds a kie form with the file last.
+func multipartBody(t *testing.T, uploadPath, name string, data []byte) (string, []byte) {
+	t.Helper()
+	var b bytes.Buffer
+	mw := multipart.NewWriter(&b)
+	mw.WriteField("uploadPath", uploadPath)
+	mw.WriteField("fileName", name)
+	w, _ := mw.CreateFormFile("file", name)
+	w.Write(data)
+	mw.Close()
+	return mw.FormDataContentType(), b.Bytes()
+}
+
+func postKie(t *testing.T, base, token string, contentType string, body []byte) (*http.Response, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, base+"/api/file-stream-upload", bytes.NewReader(body))
+	req.Header.Set("Content-Type", contentType)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+// allFiles lists regular files under root, relative, with sizes.
+func allFiles(root string) map[string]int64 {
+	out := map[string]int64{}
+	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			info, _ := d.Info()
+			rel, _ := filepath.Rel(root, p)
+			out[rel] = info.Size()
+		}
+		return nil
+	})
+	return out
+}
+
+// TestServerKilledMidUpload kills the server with SIGKILL while it is
+// receiving an overwrite of an existing file, restarts it, and checks that
+// the old version is intact, nothing partial is visible, and no temporary
+// file is left.
+func TestServerKilledMidUpload(t *testing.T) {
+	data := t.TempDir()
+	const token = "kill-test-token-0123456789"
+	srv := startServer(t, "--storage", data, "--token", token)
+
+	oldData := bytes.Repeat([]byte("old version\n"), 1000)
+	ct, body := multipartBody(t, "k", "victim.bin", oldData)
+	resp, out := postKie(t, srv.url, token, ct, body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("first upload: %d %s", resp.StatusCode, out)
+	}
+	url := extractURL(t, out)
+	before := allFiles(data)
+
+	// Start an overwrite with 8 MiB declared, send 4 MiB, then SIGKILL.
+	ct, body = multipartBody(t, "k", "victim.bin", bytes.Repeat([]byte("N"), 8<<20))
+	conn, err := net.Dial("tcp", strings.TrimPrefix(srv.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /api/file-stream-upload HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n", token, ct, len(body))
+	if _, err := conn.Write(body[:4<<20]); err != nil {
+		t.Fatal(err)
+	}
+	// Wait until the server has written part of the new version to disk.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		grew := false
+		for name, size := range allFiles(data) {
+			if _, old := before[name]; !old && size > 1<<20 {
+				grew = true
+			}
+		}
+		if grew {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("server never wrote the partial upload: %v", allFiles(data))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := srv.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	srv.cmd.Wait()
+
+	// Restarted on the same storage, the server removes the leftover and
+	// still serves the old version.
+	srv2 := startServer(t, "--storage", data, "--token", token)
+	after := allFiles(data)
+	if len(after) != len(before) {
+		t.Errorf("files after restart %v, before %v: a temporary file survived", after, before)
+	}
+	for name, size := range before {
+		if after[name] != size {
+			t.Errorf("%s: size %d after restart, %d before", name, after[name], size)
+		}
+	}
+	got, err := http.Get(strings.Replace(url, srv.url, srv2.url, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer got.Body.Close()
+	content, _ := io.ReadAll(got.Body)
+	if got.StatusCode != http.StatusOK || !bytes.Equal(content, oldData) {
+		t.Errorf("after the crash the file is %d bytes (status %d), want the old %d bytes", len(content), got.StatusCode, len(oldData))
+	}
+}
+
+// TestGracefulShutdownFinishesUploads sends SIGTERM during an upload; the
+// upload completes and the server exits 0.
+func TestGracefulShutdownFinishesUploads(t *testing.T) {
+	data := t.TempDir()
+	const token = "graceful-token-0123456789"
+	srv := startServer(t, "--storage", data, "--token", token, "--shutdown-timeout", "20s")
+	payload := bytes.Repeat([]byte("g"), 2<<20)
+	ct, body := multipartBody(t, "g", "g.bin", payload)
+	pr, pw := io.Pipe()
+	go func() {
+		pw.Write(body[:1<<20])
+		time.Sleep(500 * time.Millisecond) // SIGTERM arrives in this gap
+		pw.Write(body[1<<20:])
+		pw.Close()
+	}()
+	req, _ := http.NewRequest(http.MethodPost, srv.url+"/api/file-stream-upload", pr)
+	req.ContentLength = int64(len(body))
+	req.Header.Set("Content-Type", ct)
+	req.Header.Set("Authorization", "Bearer "+token)
+	done := make(chan *http.Response, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Error(err)
+			done <- nil
+			return
+		}
+		done <- resp
+	}()
+	time.Sleep(200 * time.Millisecond)
+	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	resp := <-done
+	if resp == nil {
+		return
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("in-flight upload during shutdown: status %d", resp.StatusCode)
+	}
+	if err := srv.cmd.Wait(); err != nil {
+		t.Errorf("server exit: %v; stderr %s", err, srv.stderr)
+	}
+	var found bool
+	for name, size := range allFiles(data) {
+		if strings.HasSuffix(name, "g.bin") && size >= int64(len(payload)) {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("upload not stored: %v", allFiles(data))
+	}
+}
+
+func extractURL(t *testing.T, body string) string {
+	t.Helper()
+	i := strings.Index(body, `"downloadUrl":"`)
+	if i < 0 {
+		t.Fatalf("no downloadUrl in %s", body)
+	}
+	rest := body[i+len(`"downloadUrl":"`):]
+	return rest[:strings.Index(rest, `"`)]
+}
+
+var _ = os.Getpid
