@@ -164,7 +164,9 @@ func copyData(ctx context.Context, w io.Writer, r io.Reader, opts PutOptions) (i
 		if err := ctx.Err(); err != nil {
 			return n, "", err
 		}
-		m, rerr := r.Read(buf)
+		// Fill the buffer before writing: a multipart part yields a few KiB
+		// per Read, and one write per Read would cost a syscall each.
+		m, rerr := fill(r, buf)
 		if m > 0 {
 			n += int64(m)
 			if opts.MaxSize > 0 && n > opts.MaxSize {
@@ -189,6 +191,26 @@ func copyData(ctx context.Context, w io.Writer, r io.Reader, opts PutOptions) (i
 		return n, "", fmt.Errorf("%w: %d bytes, declared %d", ErrSizeMismatch, n, opts.Size)
 	}
 	return n, hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// fill reads into buf until it is full or r returns an error, which is
+// passed on unchanged (io.EOF at the end, any other error as is: unlike
+// io.ReadFull, a truncated source is never mistaken for a clean end).
+func fill(r io.Reader, buf []byte) (int, error) {
+	n, empty := 0, 0
+	for n < len(buf) {
+		m, err := r.Read(buf[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+		if m == 0 {
+			if empty++; empty > 100 {
+				return n, io.ErrNoProgress
+			}
+		}
+	}
+	return n, nil
 }
 
 func writeTrailer(w io.Writer, meta Meta) error {

@@ -155,3 +155,16 @@ func TestDiskRecordsSHA256(t *testing.T) {
 		t.Errorf("Stat SHA256 %q", got.SHA256)
 	}
 }
+
+// A source that ends early with io.ErrUnexpectedEOF (a truncated
+// multipart part) fails the Put; it is not mistaken for the end.
+func TestDiskTruncatedSource(t *testing.T) {
+	d, _ := storage.NewDisk(t.TempDir())
+	r := io.MultiReader(strings.NewReader("partial"), errReader{io.ErrUnexpectedEOF})
+	if _, err := d.Put(context.Background(), "t", "k", r, storage.PutOptions{Size: -1}); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("Put = %v, want io.ErrUnexpectedEOF", err)
+	}
+	if _, err := d.Stat(context.Background(), "t", "k"); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("truncated upload stored: %v", err)
+	}
+}
