@@ -23,6 +23,7 @@
 package server
 
 import (
+	"bufio"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -32,6 +33,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/fileup/fileup/gen/evolink"
@@ -288,11 +290,26 @@ func (s *Server) uploadLimits(next http.Handler) http.Handler {
 			}
 			r.Body = http.MaxBytesReader(w, r.Body, max+formOverhead)
 		}
-		r.Body = &stallReader{rc: r.Body, ctl: http.NewResponseController(w), timeout: s.cfg.StallTimeout}
+		// The multipart reader pulls 4 KiB at a time; a 64 KiB buffer
+		// turns that into one socket read per 64 KiB.
+		stall := &stallReader{rc: r.Body, ctl: http.NewResponseController(w), timeout: s.cfg.StallTimeout}
+		br := bodyBuffers.Get().(*bufio.Reader)
+		br.Reset(stall)
+		defer func() { br.Reset(nil); bodyBuffers.Put(br) }()
+		r.Body = bufferedBody{Reader: br, Closer: stall}
 		s.metrics.inflight.Add(1)
 		defer s.metrics.inflight.Add(-1)
 		next.ServeHTTP(w, r)
 	})
+}
+
+// bodyBuffers recycles the 64 KiB read buffers of upload bodies.
+var bodyBuffers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 64<<10) }}
+
+// bufferedBody is a request body read through a bufio.Reader.
+type bufferedBody struct {
+	*bufio.Reader
+	io.Closer
 }
 
 // recoverPanics turns a panic into a 500 envelope and a log line.
