@@ -143,10 +143,24 @@ func newBody(rc io.ReadCloser, size int64, name string, fields []Field, opts Bod
 
 // escapeParam quotes a Content-Disposition parameter value the way
 // mime/multipart does (backslash and double quote escaped) and
-// percent-encodes CR and LF as browsers do (RFC 7578 forbids filename*).
-var paramEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\r", "%0D", "\n", "%0A")
-
-func escapeParam(s string) string { return paramEscaper.Replace(s) }
+// percent-encodes control characters (CR, LF, DEL...), which may not
+// appear in a header, as browsers do with CR and LF (RFC 7578 forbids
+// filename*). Other UTF-8 is sent as is.
+func escapeParam(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\\' || c == '"':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c < 0x20 || c == 0x7f:
+			fmt.Fprintf(&b, "%%%02X", c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
 
 func randomBoundary() string {
 	var b [24]byte
