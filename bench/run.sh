@@ -56,14 +56,14 @@ echo
 start_server "$work/data"
 fu_t=(); fu_m=(); cu_t=(); cu_m=()
 for i in $(seq 1 "$ROUNDS"); do
-  read -r t m < <(timed "$work/fileup" upload --provider kie --base-url "$url" --token "$token" --path bench --name "fileup-$i.bin" "$work/big.bin")
+  read -r t m < <(timed "$work/fileup" upload -q --provider kie --base-url "$url" --token "$token" --path bench --name "fileup-$i.bin" "$work/big.bin")
   fu_t+=("$t"); fu_m+=("$m")
-  read -r t m < <(timed curl -sf -o /dev/null -H "Authorization: Bearer $token" -F "file=@$work/big.bin" -F uploadPath=bench -F "fileName=curl-$i.bin" "$url/api/file-stream-upload")
+  read -r t m < <(timed curl -sf -o /dev/null -H "Authorization: Bearer $token" -F uploadPath=bench -F "fileName=curl-$i.bin" -F "file=@$work/big.bin" "$url/api/file-stream-upload")
   cu_t+=("$t"); cu_m+=("$m")
 done
 srv_hwm=$(hwm_mib "$srv_pid")
-tenant_dir=$(ls "$work/data")
-on_disk=$(du -sb "$work/data/$tenant_dir/bench/fileup-1.bin" | cut -f1)
+on_disk=$(find "$work/data" -name fileup-1.bin -printf '%s')
+temps=$(find "$work/data" -name '.fileup-tmp-*' | wc -l)
 stop_server
 
 fu_best=$(printf '%s\n' "${fu_t[@]}" | best); cu_best=$(printf '%s\n' "${cu_t[@]}" | best)
@@ -91,7 +91,7 @@ echo
 echo "- fileup / curl time: **${ratio}×** (target ≤ 1.10×)"
 echo "- upload through the server / dd with fsync: **${ingest_ratio}×** (target ≤ 1.25×)"
 echo "- server peak RSS over all $((ROUNDS * 2)) uploads: **${srv_hwm} MiB** (target ≤ 64 MiB)"
-echo "- bytes on disk for one stored file: $on_disk for $size_b bytes of data (the difference is the metadata trailer); no temporary file remains"
+echo "- bytes on disk for one stored file: $on_disk for $size_b bytes of data (the difference is the metadata trailer); temporary files left: $temps"
 echo
 
 # 3: 64 concurrent 16 MiB uploads.

@@ -6,7 +6,8 @@
 #
 # The command sees FILEUP_TEST_S3_ENDPOINT (host:port), FILEUP_TEST_S3_ACCESS_KEY
 # and FILEUP_TEST_S3_SECRET_KEY. MinIO listens on 127.0.0.1 only, keeps its
-# data in a temporary directory and is stopped when the command ends.
+# data in a temporary directory, is restarted if it dies (fault tests kill
+# the pid in FILEUP_TEST_S3_PIDFILE) and is stopped when the command ends.
 set -euo pipefail
 
 # MinIO publishes no semver tags; this is the pseudo-version of its
@@ -33,12 +34,29 @@ log="$data.log"
 export MINIO_ROOT_USER=fileup-test
 export MINIO_ROOT_PASSWORD=fileup-test-secret
 export MINIO_BROWSER=off
-"$bin" server --quiet --address "127.0.0.1:$port" "$data" >"$log" 2>&1 &
-pid=$!
+pidfile="$data.pid"
+stopfile="$data.stop"
+# Supervise MinIO: fault tests kill it (FILEUP_TEST_S3_PIDFILE names the
+# current process) and it comes back on the same address and data.
+(
+  while [ ! -e "$stopfile" ]; do
+    "$bin" server --quiet --address "127.0.0.1:$port" "$data" >>"$log" 2>&1 &
+    echo $! >"$pidfile"
+    wait $! || true
+    sleep 0.2
+  done
+) 2>>"$log" &
+sup=$!
 cleanup() {
-  kill "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-  rm -rf "$data" "$log"
+  touch "$stopfile"
+  # Kill whichever MinIO is current until the supervisor has exited.
+  for _ in $(seq 1 20); do
+    kill "$(cat "$pidfile" 2>/dev/null)" 2>/dev/null || true
+    kill -0 "$sup" 2>/dev/null || break
+    sleep 0.3
+  done
+  kill "$sup" 2>/dev/null || true
+  rm -rf "$data" "$log" "$pidfile" "$stopfile"
 }
 trap cleanup EXIT INT TERM
 
@@ -46,7 +64,7 @@ for _ in $(seq 1 150); do
   if curl -fsS -o /dev/null "http://127.0.0.1:$port/minio/health/ready" 2>/dev/null; then
     break
   fi
-  if ! kill -0 "$pid" 2>/dev/null; then
+  if ! kill -0 "$sup" 2>/dev/null; then
     echo "minio.sh: MinIO exited:" >&2; cat "$log" >&2; exit 1
   fi
   sleep 0.2
@@ -57,5 +75,5 @@ echo "minio.sh: MinIO ready on 127.0.0.1:$port" >&2
 export FILEUP_TEST_S3_ENDPOINT="127.0.0.1:$port"
 export FILEUP_TEST_S3_ACCESS_KEY="$MINIO_ROOT_USER"
 export FILEUP_TEST_S3_SECRET_KEY="$MINIO_ROOT_PASSWORD"
-export FILEUP_TEST_S3_PID="$pid"
+export FILEUP_TEST_S3_PIDFILE="$pidfile"
 "$@"

@@ -318,3 +318,5 @@ func readFile(t *testing.T, p string) []byte {
 	}
 	return b
 }
+
+func ioPipe() (*io.PipeReader, *io.PipeWriter) { return io.Pipe() }
