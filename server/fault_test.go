@@ -64,15 +64,17 @@ func TestDiskFull(t *testing.T) {
 	}
 }
 
-// TestS3ServerKilledMidUpload kills MinIO (scripts/minio.sh restarts it)
+// TestS3ServerKilledMidUpload kills a MinIO (scripts/minio.sh restarts it)
 // while the reference server streams an overwrite into it: the upload
 // fails with an envelope, the old version stays intact, nothing partial is
 // visible, and uploads work again once MinIO is back.
 func TestS3ServerKilledMidUpload(t *testing.T) {
 	cfg := storagetest.S3FromEnv(t)
-	pidFile := os.Getenv("FILEUP_TEST_S3_PIDFILE")
-	if pidFile == "" {
-		t.Skip("FILEUP_TEST_S3_PIDFILE not set: MinIO is not supervised by scripts/minio.sh")
+	// A MinIO of its own: other packages' tests use the main one meanwhile.
+	cfg.Endpoint = os.Getenv("FILEUP_TEST_S3_FAULT_ENDPOINT")
+	pidFile := os.Getenv("FILEUP_TEST_S3_FAULT_PIDFILE")
+	if cfg.Endpoint == "" || pidFile == "" {
+		t.Skip("FILEUP_TEST_S3_FAULT_ENDPOINT/PIDFILE not set: no MinIO that may be killed (make test starts one)")
 	}
 	store, err := storage.NewS3(context.Background(), cfg)
 	if err != nil {

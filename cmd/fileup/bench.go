@@ -98,7 +98,9 @@ type benchRun struct {
 	errors    atomic.Int64
 	integrity atomic.Int64
 	bytes     atomic.Int64
-	firstErr  atomic.Value
+
+	errMu    sync.Mutex
+	firstErr error
 
 	mu        sync.Mutex
 	latencies []time.Duration
@@ -138,7 +140,7 @@ func (b *benchRun) worker(ctx context.Context, id uint64) {
 		}
 		if got != want {
 			b.integrity.Add(1)
-			b.firstErr.CompareAndSwap(nil, fmt.Errorf("integrity: %s: sha256 %s, uploaded %s", name, got, want))
+			b.noteErr(fmt.Errorf("integrity: %s: sha256 %s, uploaded %s", name, got, want))
 			continue
 		}
 		b.ok.Add(1)
@@ -151,7 +153,16 @@ func (b *benchRun) worker(ctx context.Context, id uint64) {
 
 func (b *benchRun) fail(err error) {
 	b.errors.Add(1)
-	b.firstErr.CompareAndSwap(nil, err)
+	b.noteErr(err)
+}
+
+// noteErr keeps the first error for the report.
+func (b *benchRun) noteErr(err error) {
+	b.errMu.Lock()
+	defer b.errMu.Unlock()
+	if b.firstErr == nil {
+		b.firstErr = err
+	}
 }
 
 // download fetches an uploaded file and returns its SHA-256.
@@ -197,8 +208,10 @@ func (b *benchRun) report(w io.Writer, elapsed time.Duration, concurrency int) {
 		float64(b.ok.Load())/secs, float64(b.bytes.Load())/secs/(1<<20))
 	fmt.Fprintf(w, "latency:     p50 %s, p95 %s, p99 %s (upload request)\n",
 		pct(0.50).Round(time.Microsecond*100), pct(0.95).Round(time.Microsecond*100), pct(0.99).Round(time.Microsecond*100))
-	if err, ok := b.firstErr.Load().(error); ok {
-		fmt.Fprintf(w, "first error: %v\n", err)
+	b.errMu.Lock()
+	defer b.errMu.Unlock()
+	if b.firstErr != nil {
+		fmt.Fprintf(w, "first error: %v\n", b.firstErr)
 	}
 }
 
