@@ -211,8 +211,12 @@ func TestProgressPrinter(t *testing.T) {
 			t.Errorf("terminal output lacks %q:\n%q", want, out)
 		}
 	}
-	if p.drawn != 1 || len(p.order) != 1 || p.order[0] != "b" {
-		t.Errorf("after done: drawn %d, order %v", p.drawn, p.order)
+	if p.drawn != 0 || len(p.order) != 1 || p.order[0] != "b" {
+		t.Errorf("after done: drawn %d, order %v; want the block cleared for the result line", p.drawn, p.order)
+	}
+	p.update("b", 2, 4)
+	if p.drawn != 1 || !strings.HasSuffix(tty.String(), "b [===============               ]  50% 2 B/4 B\n") {
+		t.Errorf("bars not redrawn below the result: %q", tty.String())
 	}
 
 	var off bytes.Buffer

@@ -245,7 +245,9 @@ func (p *progressPrinter) redraw() {
 	p.drawn = len(p.order)
 }
 
-// done removes a file's bar (its result is printed next).
+// done removes a file's bar and clears the block, so the file's result
+// line is printed where the bars were; the next update redraws the bars
+// of the files still uploading below it.
 func (p *progressPrinter) done(file string, err error) {
 	if p.off || !p.tty {
 		return
@@ -258,7 +260,7 @@ func (p *progressPrinter) done(file string, err error) {
 	}
 	delete(p.state, file)
 	p.order = slices.DeleteFunc(p.order, func(f string) bool { return f == file })
-	p.redraw()
+	p.last = time.Time{}
 }
 
 func bar(file string, sent, total int64) string {
