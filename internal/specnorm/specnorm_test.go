@@ -3,7 +3,6 @@ package specnorm_test
 import (
 	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -163,16 +162,7 @@ func TestExcerptConstructs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, w := range tt.want {
-				if !strings.Contains(out, w) {
-					t.Errorf("output lacks %q:\n%s", w, out)
-				}
-			}
-			for _, a := range tt.absent {
-				if strings.Contains(out, a) {
-					t.Errorf("output still has %q:\n%s", a, out)
-				}
-			}
+			checkFragments(t, out, tt.want, tt.absent)
 		})
 	}
 }
@@ -238,16 +228,7 @@ func TestOpenAPI31Mappings(t *testing.T) {
 			if !strings.Contains(out, "openapi: 3.0.3") {
 				t.Errorf("version not rewritten:\n%s", out)
 			}
-			for _, w := range tt.want {
-				if !strings.Contains(out, w) {
-					t.Errorf("output lacks %q:\n%s", w, out)
-				}
-			}
-			for _, a := range tt.absent {
-				if strings.Contains(out, a) {
-					t.Errorf("output still has %q:\n%s", a, out)
-				}
-			}
+			checkFragments(t, out, tt.want, tt.absent)
 		})
 	}
 }
@@ -293,4 +274,17 @@ func TestApplyOverlayIsStrict(t *testing.T) {
 	}
 }
 
-var _ = exec.Command
+// checkFragments asserts that out contains every want and no absent.
+func checkFragments(t *testing.T, out string, want, absent []string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(out, w) {
+			t.Errorf("output lacks %q:\n%s", w, out)
+		}
+	}
+	for _, a := range absent {
+		if strings.Contains(out, a) {
+			t.Errorf("output still has %q:\n%s", a, out)
+		}
+	}
+}
