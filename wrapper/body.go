@@ -55,6 +55,8 @@ type Body struct {
 	trailer     []byte
 	data        io.Reader
 	closer      io.Closer
+	closeOnce   sync.Once
+	closeErr    error
 	size        int64 // file size, -1 unknown
 	read        int64 // file bytes read
 	state       int
@@ -77,7 +79,10 @@ var ErrSourceSize = errors.New("wrapper: source size changed while reading")
 // failure of the network or the server). It is never retried.
 type SourceError struct{ Err error }
 
+// Error describes the read failure.
 func (e *SourceError) Error() string { return "wrapper: reading the file: " + e.Err.Error() }
+
+// Unwrap returns the source's own error.
 func (e *SourceError) Unwrap() error { return e.Err }
 
 // NewBody opens src and returns a body carrying fields followed by the
@@ -177,7 +182,9 @@ func (b *Body) Boundary() string { return b.boundary }
 // Len is the exact body length, or -1 when the file size is unknown.
 func (b *Body) Len() int64 { return b.length }
 
-// Read implements io.Reader.
+// Read implements io.Reader: the header, then the file as it is read from
+// the source, then the closing boundary. Once it has returned an error
+// other than io.EOF it returns that error forever.
 func (b *Body) Read(p []byte) (int, error) {
 	if b.err != nil {
 		return 0, b.err
@@ -235,14 +242,12 @@ func (b *Body) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// Close closes the source.
+// Close closes the source (a File's descriptor; other sources are left
+// open for their owner). It is safe to call more than once, and
+// concurrently with Read as HTTP transports do.
 func (b *Body) Close() error {
-	if b.closer == nil {
-		return nil
-	}
-	err := b.closer.Close()
-	b.closer = nil
-	return err
+	b.closeOnce.Do(func() { b.closeErr = b.closer.Close() })
+	return b.closeErr
 }
 
 // progressMeter rate-limits progress callbacks.

@@ -30,9 +30,23 @@ const (
 	EvolinkBaseURL = "https://files-api.evolink.ai"
 )
 
-// TokenEnv is the environment variable each vendor's token is read from
-// when no token option is given.
-var TokenEnv = map[Vendor]string{Kie: "KIE_API_KEY", Evolink: "EVOLINK_API_KEY"}
+// TokenEnv is the environment variable the vendor's token is read from
+// when a client is given no token option: KIE_API_KEY or EVOLINK_API_KEY.
+func (v Vendor) TokenEnv() string {
+	switch v {
+	case Kie:
+		return "KIE_API_KEY"
+	case Evolink:
+		return "EVOLINK_API_KEY"
+	}
+	return ""
+}
+
+// Doer sends HTTP requests; *http.Client is one. It is the generated
+// clients' HttpRequestDoer.
+type Doer interface {
+	Do(req *http.Request) (*http.Response, error)
+}
 
 // Uploader uploads a file. *Client implements it for both vendors.
 type Uploader interface {
@@ -71,7 +85,7 @@ type Option func(*config)
 type config struct {
 	auth        RequestEditorFn
 	editors     []RequestEditorFn
-	httpClient  *http.Client
+	httpClient  Doer
 	retry       RetryPolicy
 	attemptTime time.Duration
 	userAgent   string
@@ -91,9 +105,12 @@ func WithTokenSource(src TokenSource) Option {
 	return func(c *config) { c.auth = BearerFromSource(src) }
 }
 
-// WithHTTPClient sends requests with hc. Its Timeout should be zero: it
-// would cut long uploads; use WithAttemptTimeout.
-func WithHTTPClient(hc *http.Client) Option { return func(c *config) { c.httpClient = hc } }
+// WithHTTPClient sends requests with d, typically an *http.Client (the
+// default is a zero http.Client). An http.Client's Timeout should be
+// zero, as it would cut long uploads: use WithAttemptTimeout. Only a Doer
+// that follows redirects with GetBody (http.Client does) replays bodies on
+// 307/308.
+func WithHTTPClient(d Doer) Option { return func(c *config) { c.httpClient = d } }
 
 // WithRetry sets the retry policy (zero fields take the defaults).
 func WithRetry(p RetryPolicy) Option { return func(c *config) { c.retry = p.withDefaults() } }
@@ -103,8 +120,9 @@ func WithoutRetries() Option {
 	return func(c *config) { c.retry = RetryPolicy{MaxAttempts: 1}.withDefaults() }
 }
 
-// WithAttemptTimeout bounds each attempt (request and response) through
-// its context.
+// WithAttemptTimeout bounds each attempt (sending the request and reading
+// the response) through its context, so a stalled attempt is abandoned and
+// retried. The default is no bound: the caller's context decides.
 func WithAttemptTimeout(d time.Duration) Option { return func(c *config) { c.attemptTime = d } }
 
 // WithUserAgent sets the User-Agent header.
@@ -181,7 +199,7 @@ func New(vendor Vendor, baseURL string, opts ...Option) (*Client, error) {
 		o(&c.cfg)
 	}
 	if c.cfg.auth == nil {
-		c.cfg.auth = BearerFromEnv(TokenEnv[vendor])
+		c.cfg.auth = BearerFromEnv(vendor.TokenEnv())
 	}
 	var err error
 	switch vendor {
@@ -301,14 +319,12 @@ func (c *Client) attempt(ctx context.Context, src Source, fields []Field, opts B
 		defer cancel()
 	}
 	editors := []RequestEditorFn{c.cfg.auth, func(ctx context.Context, req *http.Request) error {
-		req.ContentLength = body.Len()
-		if body.Len() == 0 {
-			req.ContentLength = -1
-		}
+		req.ContentLength = body.Len() // -1: chunked
 		if src.Replayable() {
 			// Same boundary and (detected from the same bytes) the same
 			// type: the replay matches the request's headers byte for byte.
-			replay := BodyOptions{ContentType: opts.ContentType, Boundary: body.Boundary()}
+			// Its progress starts again from zero.
+			replay := BodyOptions{ContentType: opts.ContentType, Boundary: body.Boundary(), Progress: opts.Progress}
 			req.GetBody = func() (io.ReadCloser, error) { return NewBody(src, fields, replay) }
 		}
 		if c.cfg.userAgent != "" {

@@ -7,12 +7,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -362,5 +365,221 @@ func TestDefaultsAndVendors(t *testing.T) {
 	}
 	if strings.Contains(fmt.Sprintf("%v %+v %#v", k, k, k), secret) {
 		t.Error("token printed")
+	}
+}
+
+// waitArrivals waits until the server has recorded n requests.
+func (rec *recorder) waitArrivals(t *testing.T, n int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for rec.count() < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d requests arrived, want %d", rec.count(), n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// failingReaderAt fails every read that reaches offset failAt.
+type failingReaderAt struct {
+	size, failAt int64
+	err          error
+}
+
+func (f failingReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	if off >= f.size {
+		return 0, io.EOF
+	}
+	if off+int64(len(p)) > f.failAt {
+		n := max(0, int(f.failAt-off))
+		clear(p[:n])
+		return n, f.err
+	}
+	clear(p)
+	return len(p), nil
+}
+
+// What the server receives from an upload whose source fails mid-stream
+// never parses as a complete form, the client gets the source's error as
+// a *SourceError, and the upload is not retried although the source is
+// replayable.
+func TestMidStreamErrorOnTheWire(t *testing.T) {
+	boom := errors.New("disk on fire")
+	for _, tt := range []struct {
+		name string
+		src  wrapper.Source
+	}{
+		{"known size", wrapper.ReaderAt(failingReaderAt{size: 1 << 20, failAt: 300_000, err: boom}, "x.bin", 1<<20)},
+		{"chunked", wrapper.Reader(&failingReader{data: make([]byte, 300_000), err: boom}, "x.bin", -1)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rec, srv := newRecorder(t, kieOK)
+			up, _ := wrapper.NewKie(srv.URL, wrapper.WithToken(secret), fast)
+			_, err := up.Upload(context.Background(), tt.src, wrapper.UploadPath("p"), wrapper.ContentType("application/octet-stream"))
+			var se *wrapper.SourceError
+			if !errors.As(err, &se) || !errors.Is(err, boom) || wrapper.IsRetryable(err) {
+				t.Fatalf("error %v (%T): want a non-retryable *SourceError wrapping the read error", err, err)
+			}
+			rec.waitArrivals(t, 1)
+			time.Sleep(50 * time.Millisecond) // a retry would have arrived by now
+			if rec.count() != 1 {
+				t.Errorf("%d attempts: a source failure must not be retried", rec.count())
+			}
+			a := rec.arrivals[0]
+			if len(a.raw) < 100_000 {
+				t.Fatalf("only %d bytes arrived; the test wants a body cut mid-file", len(a.raw))
+			}
+			if _, err := parseFormErr(a.contentType, a.raw); err == nil {
+				t.Errorf("the server parsed a complete form out of %d truncated bytes", len(a.raw))
+			}
+		})
+	}
+}
+
+// parseFormErr parses a whole form, returning the first error.
+func parseFormErr(contentType string, raw []byte) (int, error) {
+	_, params, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return 0, err
+	}
+	mr := multipart.NewReader(bytes.NewReader(raw), params["boundary"])
+	for n := 0; ; n++ {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+		if _, err := io.Copy(io.Discard, p); err != nil {
+			return n, err
+		}
+	}
+}
+
+// File names reach the wire escaped as mime/multipart escapes them, and a
+// server reads them back.
+func TestFileNameOnTheWire(t *testing.T) {
+	tests := []struct{ name, wire, back string }{
+		{`plain.png`, `filename="plain.png"`, `plain.png`},
+		{`say "hi".png`, `filename="say \"hi\".png"`, `say "hi".png`},
+		{`back\slash.png`, `filename="back\\slash.png"`, `back\slash.png`},
+		{"evil\r\nX-Injected: 1.png", `filename="evil%0D%0AX-Injected: 1.png"`, "evil%0D%0AX-Injected: 1.png"},
+		{"名前 ünï.png", `filename="名前 ünï.png"`, "名前 ünï.png"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec, srv := newRecorder(t, kieOK)
+			up, _ := wrapper.NewKie(srv.URL, wrapper.WithToken(secret))
+			png := "\x89PNG\r\n\x1a\n...."
+			if _, err := up.Upload(context.Background(), wrapper.Reader(strings.NewReader(png), tt.name, int64(len(png))), wrapper.UploadPath("p")); err != nil {
+				t.Fatal(err)
+			}
+			a := rec.arrivals[0]
+			wantHeader := `Content-Disposition: form-data; name="file"; ` + tt.wire + "\r\nContent-Type: image/png\r\n\r\n"
+			if !bytes.Contains(a.raw, []byte(wantHeader)) {
+				t.Errorf("part header not found; body starts:\n%q", a.raw[:min(len(a.raw), 400)])
+			}
+			if _, name, _, _ := parseForm(t, a.contentType, a.raw); name != tt.back {
+				t.Errorf("server read file name %q, want %q", name, tt.back)
+			}
+		})
+	}
+}
+
+func TestAttemptTimeout(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		if calls.Add(1) == 1 {
+			select { // stall the first attempt
+			case <-r.Context().Done():
+			case <-time.After(5 * time.Second):
+			}
+			return
+		}
+		kieOK(w)
+	}))
+	defer srv.Close()
+	up, _ := wrapper.NewKie(srv.URL, wrapper.WithToken(secret), fast, wrapper.WithAttemptTimeout(200*time.Millisecond))
+	start := time.Now()
+	if _, err := up.Upload(context.Background(), wrapper.File(tempFile(t, "x")), wrapper.UploadPath("p")); err != nil {
+		t.Fatal(err)
+	}
+	if calls.Load() != 2 || time.Since(start) > 3*time.Second {
+		t.Errorf("%d attempts in %v: the stalled attempt was not cut and retried", calls.Load(), time.Since(start))
+	}
+}
+
+// Progress through a real transport: bounded rate, monotone, the right
+// total, a final report; -1 as total for an unknown size.
+func TestProgressOnTheWire(t *testing.T) {
+	const size = 4 << 20
+	for _, known := range []bool{true, false} {
+		_, srv := newRecorder(t, kieOK)
+		var calls [][2]int64
+		up, _ := wrapper.NewKie(srv.URL, wrapper.WithToken(secret),
+			wrapper.WithProgress(func(sent, total int64) { calls = append(calls, [2]int64{sent, total}) }))
+		n := int64(size)
+		if !known {
+			n = -1
+		}
+		if _, err := up.Upload(context.Background(), wrapper.Reader(bytes.NewReader(make([]byte, size)), "z", n), wrapper.UploadPath("p")); err != nil {
+			t.Fatal(err)
+		}
+		if len(calls) < 2 || len(calls) > size/(64<<10)+2 {
+			t.Errorf("known=%v: %d progress calls for 4 MiB", known, len(calls))
+		}
+		prev := int64(0)
+		for _, c := range calls {
+			if c[0] < prev || c[1] != n {
+				t.Fatalf("known=%v: progress %v", known, calls)
+			}
+			prev = c[0]
+		}
+		if prev != size {
+			t.Errorf("known=%v: last report %d, want %d", known, prev, size)
+		}
+	}
+}
+
+// countingDoer is a Doer that is not an *http.Client.
+type countingDoer struct {
+	n atomic.Int32
+}
+
+func (d *countingDoer) Do(req *http.Request) (*http.Response, error) {
+	d.n.Add(1)
+	return http.DefaultClient.Do(req)
+}
+
+func TestCustomDoerAndEditors(t *testing.T) {
+	rec, srv := newRecorder(t, kieOK)
+	d := &countingDoer{}
+	up, _ := wrapper.NewKie(srv.URL, wrapper.WithToken(secret), wrapper.WithHTTPClient(d),
+		wrapper.WithRequestEditor(func(ctx context.Context, req *http.Request) error {
+			req.Header.Set("X-Trace", "t1")
+			return nil
+		}))
+	if _, err := up.Upload(context.Background(), wrapper.File(tempFile(t, "x")), wrapper.UploadPath("p")); err != nil {
+		t.Fatal(err)
+	}
+	if d.n.Load() != 1 || rec.count() != 1 {
+		t.Errorf("doer used %d times, %d requests", d.n.Load(), rec.count())
+	}
+}
+
+func TestSourceMisuse(t *testing.T) {
+	if _, err := wrapper.NewBody(wrapper.ReaderAt(strings.NewReader("x"), "x", -1), nil, wrapper.BodyOptions{}); err == nil {
+		t.Error("ReaderAt with an unknown size accepted")
+	}
+	if _, err := wrapper.NewBody(wrapper.ReadSeeker(nil, "x"), nil, wrapper.BodyOptions{}); err == nil {
+		t.Error("nil ReadSeeker accepted")
+	}
+	if _, err := wrapper.NewBody(wrapper.File(t.TempDir()), nil, wrapper.BodyOptions{}); err == nil {
+		t.Error("a directory accepted as a File")
+	}
+	if _, err := wrapper.NewBody(wrapper.Source{}, nil, wrapper.BodyOptions{}); err == nil {
+		t.Error("zero Source accepted")
 	}
 }

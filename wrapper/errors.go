@@ -2,10 +2,15 @@ package wrapper
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
+	"syscall"
 	"time"
 	"unicode"
 )
@@ -28,6 +33,8 @@ type Error struct {
 	RetryAfter time.Duration
 }
 
+// Error is one line: vendor, HTTP status, and the envelope's code and msg
+// or a description and snippet of the body.
 func (e *Error) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: HTTP %d", e.Vendor, e.StatusCode)
@@ -80,8 +87,10 @@ func IsTooLarge(err error) bool {
 }
 
 // IsRetryable reports whether retrying the same upload may succeed: a
-// temporary server error (408, 429, 5xx) or a network failure. Reading the
-// source, a missing token, cancellation and other 4xx are not retryable.
+// temporary server error (408, 429, 5xx) or a network failure (connection
+// refused or reset, a timeout, a response cut short). Reading the source,
+// a missing token or path, cancellation, certificate errors and other 4xx
+// are not retryable.
 func IsRetryable(err error) bool {
 	if err == nil {
 		return false
@@ -89,12 +98,21 @@ func IsRetryable(err error) bool {
 	if e, ok := asError(err); ok {
 		return e.Temporary()
 	}
-	var se *SourceError
+	var (
+		se *SourceError
+		ce *tls.CertificateVerificationError
+		ue *url.Error
+		ne net.Error
+	)
 	switch {
-	case errors.As(err, &se), errors.Is(err, ErrNoToken), errors.Is(err, context.Canceled):
+	case errors.As(err, &se), errors.As(err, &ce), errors.Is(err, ErrNoToken), errors.Is(err, ErrMissingPath),
+		errors.Is(err, context.Canceled):
 		return false
+	case errors.As(err, &ue), errors.As(err, &ne), errors.Is(err, context.DeadlineExceeded),
+		errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.ECONNREFUSED):
+		return true
 	}
-	return true // transport errors: refused, reset, timeouts
+	return false
 }
 
 // snippet returns the start of a body as printable text.

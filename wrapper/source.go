@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 )
 
 // Source is the file an upload sends. Build one with File, Reader,
@@ -19,7 +20,7 @@ type Source struct {
 	// one-shot source.
 	open    func() (io.ReadCloser, int64, error)
 	oneShot io.Reader
-	used    *bool
+	used    *atomic.Bool // shared by copies of a one-shot Source
 }
 
 // File is the file at path, opened when an upload (or a retry) starts.
@@ -47,32 +48,42 @@ func File(path string) Source {
 	}
 }
 
-// Reader is a one-shot stream. size is its exact length, or -1 when
-// unknown (the body is then sent chunked). An upload from a Reader is not
-// retried once it has started reading.
+// Reader is a one-shot stream. size is its exact length (the body then has
+// an exact Content-Length, and a stream of another length fails the
+// upload), or -1 when unknown (the body is then sent chunked). A Reader is
+// read at most once: its upload is never retried or redirected, and a
+// second upload of the same Source fails.
 func Reader(r io.Reader, name string, size int64) Source {
 	if size < 0 {
 		size = -1
 	}
-	used := false
-	return Source{name: name, size: size, oneShot: r, used: &used}
+	return Source{name: name, size: size, oneShot: r, used: new(atomic.Bool)}
 }
 
-// ReaderAt is size bytes readable at any offset (an *os.File, a
-// bytes.Reader, an mmap...). It is replayable.
+// ReaderAt is the first size bytes of ra (an *os.File, a bytes.Reader, an
+// mmap...), read from offset 0 on every attempt, so it is replayable. size
+// must be known (>= 0).
 func ReaderAt(ra io.ReaderAt, name string, size int64) Source {
 	return Source{
 		name: name,
 		size: size,
 		open: func() (io.ReadCloser, int64, error) {
+			if ra == nil || size < 0 {
+				return nil, 0, fmt.Errorf("wrapper: ReaderAt source %q needs a reader and a size >= 0 (got %d)", name, size)
+			}
 			return io.NopCloser(io.NewSectionReader(ra, 0, size)), size, nil
 		},
 	}
 }
 
-// ReadSeeker reads rs from its current offset to its end; replays seek
-// back to that offset. The size is measured by seeking.
+// ReadSeeker reads rs from its current offset (at the time ReadSeeker is
+// called) to its end; replays seek back to that offset. The size is
+// measured by seeking, so the body has an exact Content-Length. rs must not
+// be used by anything else during an upload.
 func ReadSeeker(rs io.ReadSeeker, name string) Source {
+	if rs == nil {
+		return Source{name: name, size: -1}
+	}
 	start, startErr := rs.Seek(0, io.SeekCurrent)
 	return Source{
 		name: name,
@@ -109,9 +120,8 @@ func (s Source) reader() (io.ReadCloser, int64, error) {
 	if s.oneShot == nil {
 		return nil, 0, errors.New("wrapper: empty Source")
 	}
-	if *s.used {
+	if s.used.Swap(true) {
 		return nil, 0, errSourceUsed
 	}
-	*s.used = true
 	return io.NopCloser(s.oneShot), s.size, nil
 }
