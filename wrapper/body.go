@@ -2,6 +2,7 @@ package wrapper
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -62,6 +63,8 @@ type Body struct {
 	state       int
 	err         error
 	progress    progressMeter
+	// replay rebuilds the body for GetBody; nil for one-shot sources.
+	replay func() (io.ReadCloser, error)
 }
 
 const (
@@ -96,6 +99,13 @@ func NewBody(src Source, fields []Field, opts BodyOptions) (*Body, error) {
 	if err != nil {
 		rc.Close()
 		return nil, err
+	}
+	if src.Replayable() {
+		// Same boundary and (detected from the same bytes) the same type:
+		// a replay matches the request's headers. Its progress restarts.
+		again := opts
+		again.Boundary = b.boundary
+		b.replay = func() (io.ReadCloser, error) { return NewBody(src, fields, again) }
 	}
 	return b, nil
 }
@@ -181,6 +191,36 @@ func (b *Body) Boundary() string { return b.boundary }
 
 // Len is the exact body length, or -1 when the file size is unknown.
 func (b *Body) Len() int64 { return b.length }
+
+// Replayable reports whether GetBody can rebuild the body from the start
+// (its source is a File, ReaderAt or ReadSeeker).
+func (b *Body) Replayable() bool { return b.replay != nil }
+
+// GetBody returns a fresh copy of the body, read again from the source,
+// with the same boundary; it fails for a one-shot source. It has the
+// signature of http.Request.GetBody.
+func (b *Body) GetBody() (io.ReadCloser, error) {
+	if b.replay == nil {
+		return nil, &SourceError{Err: errSourceUsed}
+	}
+	return b.replay()
+}
+
+// RequestEditor returns an editor that completes a request carrying b, as
+// built by a generated client (which cannot know them): Content-Length
+// (exact, or chunked when unknown) and, for replayable sources, GetBody,
+// so that HTTP clients can replay the body on 307/308 redirects and
+// retries. Pass it with the body to UploadFileStreamWithBody.
+func (b *Body) RequestEditor() RequestEditorFn {
+	return func(_ context.Context, req *http.Request) error {
+		req.ContentLength = b.length
+		req.GetBody = nil
+		if b.replay != nil {
+			req.GetBody = b.GetBody
+		}
+		return nil
+	}
+}
 
 // Read implements io.Reader: the header, then the file as it is read from
 // the source, then the closing boundary. Once it has returned an error

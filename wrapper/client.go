@@ -318,15 +318,7 @@ func (c *Client) attempt(ctx context.Context, src Source, fields []Field, opts B
 		ctx, cancel = context.WithTimeout(ctx, c.cfg.attemptTime)
 		defer cancel()
 	}
-	editors := []RequestEditorFn{c.cfg.auth, func(ctx context.Context, req *http.Request) error {
-		req.ContentLength = body.Len() // -1: chunked
-		if src.Replayable() {
-			// Same boundary and (detected from the same bytes) the same
-			// type: the replay matches the request's headers byte for byte.
-			// Its progress starts again from zero.
-			replay := BodyOptions{ContentType: opts.ContentType, Boundary: body.Boundary(), Progress: opts.Progress}
-			req.GetBody = func() (io.ReadCloser, error) { return NewBody(src, fields, replay) }
-		}
+	editors := []RequestEditorFn{c.cfg.auth, body.RequestEditor(), func(ctx context.Context, req *http.Request) error {
 		if c.cfg.userAgent != "" {
 			req.Header.Set("User-Agent", c.cfg.userAgent)
 		}

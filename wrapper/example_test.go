@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -13,21 +12,10 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/fileup/fileup/gen/evolink"
 	"github.com/fileup/fileup/gen/kie"
-	"github.com/fileup/fileup/server"
-	"github.com/fileup/fileup/storage"
 	"github.com/fileup/fileup/wrapper"
 )
-
-// reference starts fileup's reference server (both APIs) on a loopback
-// socket, for the examples to upload to.
-func reference(token string) (url string, stop func()) {
-	dir, _ := os.MkdirTemp("", "fileup-example")
-	store, _ := storage.NewDisk(dir)
-	s, _ := server.New(server.Config{Store: store, Tokens: []string{token}, Logger: slog.New(slog.DiscardHandler)})
-	srv := httptest.NewServer(s)
-	return srv.URL, func() { srv.Close(); os.RemoveAll(dir) }
-}
 
 func exampleFile(name, content string) string {
 	dir, _ := os.MkdirTemp("", "fileup-example-src")
@@ -36,10 +24,10 @@ func exampleFile(name, content string) string {
 	return p
 }
 
-// Upload a file to kie.ai. Here the base URL is a local fileup server;
+// Upload a file to kie.ai. Here the base URL is a local fake of the API;
 // pass "" for kie.ai itself.
 func Example_kie() {
-	baseURL, stop := reference("my-token")
+	baseURL, stop := startFake("my-token")
 	defer stop()
 
 	up, err := wrapper.NewKie(baseURL, wrapper.WithToken("my-token"))
@@ -56,7 +44,7 @@ func Example_kie() {
 
 // Upload an image to evolink.ai (images only; files expire after 72 h).
 func Example_evolink() {
-	baseURL, stop := reference("my-token")
+	baseURL, stop := startFake("my-token")
 	defer stop()
 
 	up, _ := wrapper.NewEvolink(baseURL, wrapper.WithToken("my-token"))
@@ -72,7 +60,7 @@ func Example_evolink() {
 
 // Switch vendor by configuration: both clients are Uploaders.
 func ExampleNew() {
-	baseURL, stop := reference("my-token")
+	baseURL, stop := startFake("my-token")
 	defer stop()
 	for _, vendor := range []wrapper.Vendor{wrapper.Kie, wrapper.Evolink} {
 		var up wrapper.Uploader
@@ -105,7 +93,7 @@ func ExampleNewBody() {
 
 // The auth editors plug straight into the generated clients.
 func ExampleBearerFromEnv() {
-	baseURL, stop := reference("token-from-env")
+	baseURL, stop := startFake("token-from-env")
 	defer stop()
 	os.Setenv("KIE_API_KEY", "token-from-env")
 	defer os.Unsetenv("KIE_API_KEY")
@@ -124,7 +112,7 @@ func ExampleBearerFromEnv() {
 
 // Every failure the server reports is a *wrapper.Error.
 func ExampleError() {
-	baseURL, stop := reference("right-token")
+	baseURL, stop := startFake("right-token")
 	defer stop()
 	up, _ := wrapper.NewKie(baseURL, wrapper.WithToken("wrong-token"))
 	_, err := up.Upload(context.Background(), wrapper.File(exampleFile("a.txt", "a")), wrapper.UploadPath("p"))
@@ -142,7 +130,7 @@ func ExampleError() {
 // Temporary failures (408, 429, 5xx, network errors) are retried with a
 // fresh body, with backoff and Retry-After.
 func ExampleWithRetry() {
-	baseURL, stop := reference("my-token")
+	baseURL, stop := startFake("my-token")
 	defer stop()
 	var calls atomic.Int32
 	flaky := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -175,7 +163,7 @@ func ExampleWithRetry() {
 
 // Progress reports file bytes as the transport takes them.
 func ExampleProgress() {
-	baseURL, stop := reference("my-token")
+	baseURL, stop := startFake("my-token")
 	defer stop()
 	up, _ := wrapper.NewKie(baseURL, wrapper.WithToken("my-token"))
 	var last, total int64
@@ -183,4 +171,58 @@ func ExampleProgress() {
 		wrapper.UploadPath("p"), wrapper.Progress(func(sent, size int64) { last, total = sent, size }))
 	fmt.Println(err, last, total)
 	// Output: <nil> 1048576 1048576
+}
+
+// A static token and a body, used with a generated client directly: the
+// body's RequestEditor supplies the Content-Length and GetBody that the
+// generated client cannot know.
+func ExampleBearerToken() {
+	baseURL, stop := startFake("static-token")
+	defer stop()
+	gif := "GIF89a\x01\x00\x01\x00\x00\x00\x00;"
+	body, _ := wrapper.NewBody(wrapper.ReaderAt(strings.NewReader(gif), "dot.gif", int64(len(gif))), nil, wrapper.BodyOptions{})
+	defer body.Close()
+
+	client, _ := evolink.NewClientWithResponses(baseURL)
+	resp, err := client.UploadFileStreamWithBodyWithResponse(context.Background(), body.ContentType(), body,
+		body.RequestEditor(), wrapper.BearerToken("static-token"))
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(resp.StatusCode(), *resp.JSON200.Data.MimeType, *resp.JSON200.Data.FileSize)
+	// Output: 200 image/gif 14
+}
+
+// A TokenSource is asked for the token at every request, so it can rotate
+// keys (here: a key that a refresher replaced).
+func ExampleBearerFromSource() {
+	baseURL, stop := startFake("key-2")
+	defer stop()
+	var current atomic.Value
+	current.Store("key-1")
+	up, _ := wrapper.NewKie(baseURL, wrapper.WithTokenSource(func(ctx context.Context) (string, error) {
+		return current.Load().(string), nil
+	}))
+	upload := func() error {
+		_, err := up.Upload(context.Background(), wrapper.ReaderAt(strings.NewReader("x"), "x.txt", 1), wrapper.UploadPath("p"))
+		return err
+	}
+	fmt.Println(wrapper.IsUnauthorized(upload()))
+	current.Store("key-2") // rotated
+	fmt.Println(upload())
+	// Output:
+	// true
+	// <nil>
+}
+
+// Without a token the upload fails before anything is opened or sent.
+func ExampleErrNoToken() {
+	os.Unsetenv("EVOLINK_API_KEY")
+	up, _ := wrapper.NewEvolink("http://127.0.0.1:1") // token from EVOLINK_API_KEY by default
+	_, err := up.Upload(context.Background(), wrapper.File("photo.png"))
+	fmt.Println(errors.Is(err, wrapper.ErrNoToken))
+	fmt.Println(err)
+	// Output:
+	// true
+	// wrapper: no API token: environment variable EVOLINK_API_KEY is empty
 }
