@@ -47,10 +47,11 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 // delay returns the wait before attempt number next (2, 3, ...), and
 // false when a Retry-After beyond MaxRetryAfter means giving up.
 func (p RetryPolicy) delay(next int, retryAfter time.Duration) (time.Duration, bool) {
-	ceiling := p.BaseDelay << (next - 2)
-	if ceiling > p.MaxDelay || ceiling <= 0 {
-		ceiling = p.MaxDelay
+	ceiling := p.BaseDelay
+	for i := 2; i < next && ceiling < p.MaxDelay; i++ {
+		ceiling *= 2
 	}
+	ceiling = min(ceiling, p.MaxDelay)
 	d := time.Duration(rand.Int64N(int64(ceiling) + 1))
 	if retryAfter > 0 {
 		if retryAfter > p.MaxRetryAfter {
