@@ -14,8 +14,11 @@ import (
 // so the editors below work with either generated client directly.
 type RequestEditorFn = func(ctx context.Context, req *http.Request) error
 
-// TokenSource returns the current API token; it is called for every
-// request, so it can rotate tokens.
+// TokenSource returns the current API token. It is called for every
+// request (a Client also calls it once before opening the source, to fail
+// early), so it can rotate tokens; it should cache rather than fetch. Its
+// error should not contain the token: it is wrapped into the upload's
+// error.
 type TokenSource func(ctx context.Context) (string, error)
 
 // ErrNoToken is returned, before anything is sent, when no API token is

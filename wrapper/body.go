@@ -21,10 +21,12 @@ type Field struct {
 
 // ProgressFunc is told how many file bytes have been handed to the HTTP
 // transport (sent) out of the file's size (total, -1 if unknown). It is
-// called from the goroutine sending the request, at most every 64 KiB or
-// 100 ms, and once more when the file has been sent. Bytes the transport
-// has taken may still sit in socket buffers: sent counts what left the
-// body, not what the server acknowledged.
+// called from Read, so from the goroutine the transport writes the body on
+// (not the caller's): at most once per 64 KiB or 100 ms, and once more when
+// the whole file has been sent. It reflects bytes the transport pulled
+// from the body, not bytes read ahead from the file; they may still sit in
+// buffers, so sent is not what the server acknowledged. Each attempt (and
+// each replay for a redirect) starts again from zero.
 type ProgressFunc func(sent, total int64)
 
 // BodyOptions tune NewBody.
