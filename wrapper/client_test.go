@@ -9,13 +9,16 @@ import (
 	"io"
 	"mime"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -581,5 +584,45 @@ func TestSourceMisuse(t *testing.T) {
 	}
 	if _, err := wrapper.NewBody(wrapper.Source{}, nil, wrapper.BodyOptions{}); err == nil {
 		t.Error("zero Source accepted")
+	}
+}
+
+func TestClassifiers(t *testing.T) {
+	e := func(status, code int, msg string) error {
+		return fmt.Errorf("uploading x: %w", &wrapper.Error{Vendor: wrapper.Kie, StatusCode: status, Code: code, Msg: msg, Envelope: code != 0})
+	}
+	refused := &url.Error{Op: "Post", URL: "http://x", Err: &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}}
+	tests := []struct {
+		name                                  string
+		err                                   error
+		unauthorized, quota, large, retryable bool
+	}{
+		{"401", e(401, 401, "Authentication failed"), true, false, false, false},
+		{"envelope 401 in HTTP 200", e(200, 401, "bad key"), true, false, false, false},
+		{"no token", fmt.Errorf("x: %w", wrapper.ErrNoToken), true, false, false, false},
+		{"403", e(403, 403, "Quota exhausted"), false, true, false, false},
+		{"quota in msg", e(400, 400, "monthly QUOTA used up"), false, true, false, false},
+		{"413", e(413, 413, "File too large"), false, false, true, false},
+		{"413 as HTML", e(413, 0, "response is not a JSON envelope"), false, false, true, false},
+		{"400", e(400, 400, "Missing required parameter: uploadPath"), false, false, false, false},
+		{"405", e(405, 405, "Method not allowed"), false, false, false, false},
+		{"408", e(408, 0, "timeout"), false, false, false, true},
+		{"429", e(429, 429, "slow down"), false, false, false, true},
+		{"500", e(500, 500, "Internal server error"), false, false, false, true},
+		{"502 HTML", e(502, 0, "response is not a JSON envelope"), false, false, false, true},
+		{"connection refused", refused, false, false, false, true},
+		{"attempt timeout", &url.Error{Op: "Post", URL: "http://x", Err: context.DeadlineExceeded}, false, false, false, true},
+		{"cut response", fmt.Errorf("reading: %w", io.ErrUnexpectedEOF), false, false, false, true},
+		{"canceled", &url.Error{Op: "Post", URL: "http://x", Err: context.Canceled}, false, false, false, false},
+		{"source", &url.Error{Op: "Post", URL: "http://x", Err: &wrapper.SourceError{Err: errors.New("EIO")}}, false, false, false, false},
+		{"missing path", wrapper.ErrMissingPath, false, false, false, false},
+		{"other", errors.New("something else"), false, false, false, false},
+		{"nil", nil, false, false, false, false},
+	}
+	for _, tt := range tests {
+		got := [4]bool{wrapper.IsUnauthorized(tt.err), wrapper.IsQuotaExceeded(tt.err), wrapper.IsTooLarge(tt.err), wrapper.IsRetryable(tt.err)}
+		if want := [4]bool{tt.unauthorized, tt.quota, tt.large, tt.retryable}; got != want {
+			t.Errorf("%s: unauthorized/quota/large/retryable = %v, want %v", tt.name, got, want)
+		}
 	}
 }
