@@ -20,9 +20,9 @@ build:
 run:
 	$(GO) run ./cmd/fileup serve --addr 127.0.0.1:8080 --storage ./data
 
-## test: the full suite, S3 tests against a local MinIO built and started by scripts/minio.sh
+## test: the full suite with the race detector, S3 tests against local MinIO servers built and started by scripts/minio.sh
 test:
-	scripts/minio.sh $(GO) test -count=1 $(PKGS)
+	scripts/minio.sh $(GO) test -race -count=1 $(PKGS)
 
 ## test-short: the suite without MinIO (S3 tests skip) and without regeneration
 test-short:
