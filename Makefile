@@ -20,7 +20,7 @@ build:
 run:
 	$(GO) run ./cmd/fileup serve --addr 127.0.0.1:8080 --storage ./data
 
-## test: the full suite with the race detector, S3 tests against local MinIO servers built and started by scripts/minio.sh
+## test: the full suite with the race detector; S3 tests run against local MinIO servers that scripts/minio.sh builds once and starts
 test:
 	scripts/minio.sh $(GO) test -race -count=1 $(PKGS)
 
