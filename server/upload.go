@@ -252,7 +252,9 @@ func (s *Server) upload(ctx context.Context, rules *apiRules, tenant string, mr 
 	if err != nil && err != io.EOF && !errors.Is(err, bufio.ErrBufferFull) {
 		return nil, classifyReadError(err)
 	}
-	contentType := detectContentType(head)
+	// The type comes from the bytes, never from the client's declared
+	// type or the file extension.
+	contentType := http.DetectContentType(head)
 	if rules.accept != nil {
 		if aerr := rules.accept(contentType); aerr != nil {
 			return nil, aerr
@@ -382,14 +384,6 @@ func classifyReadError(err error) *apiError {
 	default:
 		return errorf(http.StatusBadRequest, "Malformed multipart body: "+err.Error())
 	}
-}
-
-// detectContentType identifies a file from its first bytes. It never
-// trusts the client's declared type or the file extension.
-func detectContentType(head []byte) string {
-	ct := http.DetectContentType(head)
-	// DetectContentType reports text with a charset; keep it, it is accurate.
-	return ct
 }
 
 func newID() string {
