@@ -96,20 +96,28 @@ func (d *Disk) Put(ctx context.Context, tenant, key string, r io.Reader, opts Pu
 	if err != nil {
 		return Meta{}, err
 	}
-	dir := path.Dir(name)
-	if err := d.root.MkdirAll(dir, 0o755); err != nil {
-		return Meta{}, conflict(err, "a file exists where a directory of the key is")
+	if opts.MaxSize > 0 && opts.Size > opts.MaxSize {
+		return Meta{}, ErrTooLarge
 	}
+	if err := ctx.Err(); err != nil {
+		return Meta{}, err
+	}
+	dir := path.Dir(name)
 	tmp := dir + "/" + tmpPrefix + randomHex(8)
-	f, err := d.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	var f *os.File
+	err = d.inDir(dir, func() error {
+		f, err = d.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		return err
+	})
 	if err != nil {
-		return Meta{}, fmt.Errorf("storage: %w", err)
+		return Meta{}, conflict(err)
 	}
 	committed := false
 	defer func() {
 		if !committed {
 			f.Close()
 			d.root.Remove(tmp)
+			d.pruneDirs(tenant, dir)
 		}
 	}()
 
@@ -136,18 +144,35 @@ func (d *Disk) Put(ctx context.Context, tenant, key string, r io.Reader, opts Pu
 		return Meta{}, err
 	}
 	if err := d.root.Rename(tmp, name); err != nil {
-		return Meta{}, conflict(err, "a directory exists at that key")
+		return Meta{}, conflict(err)
 	}
 	committed = true
 	d.syncDir(dir)
 	return meta, nil
 }
 
-// conflict maps a filesystem error caused by the key's shape (a file where
-// a directory should be, or the reverse) to ErrInvalidKey.
-func conflict(err error, why string) error {
+// inDir creates dir (and its parents) and runs create, which makes an entry
+// in it. A concurrent Delete or DeleteExpired removes directories once they
+// are empty, so either step can find a directory gone (ENOENT): both are
+// then retried.
+func (d *Disk) inDir(dir string, create func() error) error {
+	var err error
+	for range 20 {
+		if err = d.root.MkdirAll(dir, 0o755); err == nil {
+			err = create()
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+	}
+	return err
+}
+
+// conflict maps a filesystem error caused by the key's shape (one of its
+// directories is a file, or the key names a directory) to ErrInvalidKey.
+func conflict(err error) error {
 	if errors.Is(err, syscall.ENOTDIR) || errors.Is(err, syscall.EISDIR) || errors.Is(err, syscall.EEXIST) || errors.Is(err, syscall.ENOTEMPTY) {
-		return fmt.Errorf("%w: %s", ErrInvalidKey, why)
+		return fmt.Errorf("%w: the key conflicts with an existing object or directory (a/b when a is an object, or a when a/b exists)", ErrInvalidKey)
 	}
 	return fmt.Errorf("storage: %w", err)
 }
@@ -368,11 +393,8 @@ func (d *Disk) Move(ctx context.Context, fromTenant, fromKey, toTenant, toKey st
 		return Meta{}, fmt.Errorf("storage: %w", err)
 	}
 	dir := path.Dir(to)
-	if err := d.root.MkdirAll(dir, 0o755); err != nil {
-		return Meta{}, conflict(err, "a file exists where a directory of the key is")
-	}
-	if err := d.root.Rename(from, to); err != nil {
-		return Meta{}, conflict(err, "a directory exists at that key")
+	if err := d.inDir(dir, func() error { return d.root.Rename(from, to) }); err != nil {
+		return Meta{}, conflict(err)
 	}
 	d.syncDir(dir)
 	d.pruneDirs(fromTenant, path.Dir(from))

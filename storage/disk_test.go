@@ -38,18 +38,74 @@ func tempFiles(t *testing.T, root string) []string {
 	return out
 }
 
-func TestDiskLeavesNoTempFiles(t *testing.T) {
+// A failed Put leaves no temporary file, and no directory it created.
+func TestDiskFailedPutLeavesNothing(t *testing.T) {
 	root := t.TempDir()
 	d, err := storage.NewDisk(root)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
 	boom := errors.New("boom")
-	d.Put(ctx, "t", "a/b", io.MultiReader(strings.NewReader("partial"), errReader{boom}), storage.PutOptions{Size: -1})
-	d.Put(ctx, "t", "a/c", strings.NewReader("too long"), storage.PutOptions{Size: -1, MaxSize: 3})
-	if tmp := tempFiles(t, root); len(tmp) != 0 {
-		t.Errorf("temp files left: %v", tmp)
+	tests := []struct {
+		name string
+		ctx  context.Context
+		r    io.Reader
+		opts storage.PutOptions
+	}{
+		{"read error", ctx, io.MultiReader(strings.NewReader("partial"), errReader{boom}), storage.PutOptions{Size: -1}},
+		{"truncated", ctx, io.MultiReader(strings.NewReader("partial"), errReader{io.ErrUnexpectedEOF}), storage.PutOptions{Size: -1}},
+		{"too large", ctx, strings.NewReader("too long"), storage.PutOptions{Size: -1, MaxSize: 3}},
+		{"short", ctx, strings.NewReader("short"), storage.PutOptions{Size: 10}},
+		{"long", ctx, strings.NewReader("longer than said"), storage.PutOptions{Size: 10}},
+		{"cancelled", cancelled, strings.NewReader("data"), storage.PutOptions{Size: -1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := d.Put(tt.ctx, "t", "new/dirs/"+strings.ReplaceAll(tt.name, " ", "-"), tt.r, tt.opts); err == nil {
+				t.Fatal("Put succeeded")
+			}
+			if tmp := tempFiles(t, root); len(tmp) != 0 {
+				t.Errorf("temp files left: %v", tmp)
+			}
+			if _, err := os.Stat(filepath.Join(root, "t", "new")); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("directories of the failed key left behind (%v)", err)
+			}
+		})
+	}
+}
+
+// Put creates its key's directories while a Delete in the same directory
+// removes them once empty: the Put must not fail for it.
+func TestDiskPutRacesDirectoryRemoval(t *testing.T) {
+	d, err := storage.NewDisk(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 500 {
+			d.Put(ctx, "t", "a/b/other", strings.NewReader("x"), storage.PutOptions{Size: 1})
+			d.Delete(ctx, "t", "a/b/other")
+		}
+	}()
+	for i := 0; ; i++ {
+		select {
+		case <-done:
+			return
+		default:
+		}
+		key := "a/b/k" + strconv.Itoa(i%2)
+		if _, err := d.Put(ctx, "t", key, strings.NewReader("y"), storage.PutOptions{Size: 1}); err != nil {
+			t.Fatalf("Put %s while another key's directory comes and goes: %v", key, err)
+		}
+		if err := d.Delete(ctx, "t", key); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
