@@ -3,13 +3,13 @@ package storage
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/url"
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/minio/minio-go/v7"
@@ -29,13 +29,18 @@ type S3Config struct {
 	Prefix string
 	// PartSize is the multipart part size for uploads of unknown size
 	// (default 8 MiB, minimum 5 MiB). S3 needs each part's length before
-	// sending it, so such an upload buffers one part: PartSize bounds its
-	// memory. Objects of unknown size up to 1 MiB are buffered and sent in
-	// one PUT instead.
+	// sending it, so such an upload buffers one part: memory per upload is
+	// bounded by PartSize plus 1 MiB, and an object can have at most 10,000
+	// parts (80 GiB at the default). Objects of unknown size up to 1 MiB
+	// are buffered and sent in one PUT; objects of known size up to 5 GiB
+	// stream in one PUT and buffer nothing.
 	PartSize uint64
 	// LifecycleDays installs a bucket rule that expires objects after this
 	// many days, a backstop for the janitor (default 4: beyond the 72 h
-	// TTL). Negative: install no rule.
+	// TTL). The rule applies to every object under Prefix, including those
+	// whose Meta.Expires is zero, and replaces the bucket's lifecycle
+	// configuration. Negative: install no rule (and leave the bucket's
+	// configuration alone).
 	LifecycleDays int
 }
 
@@ -86,14 +91,21 @@ func ParseS3URL(raw string) (S3Config, error) {
 }
 
 // S3 stores objects in an S3-compatible bucket as <prefix><tenant>/<key>,
-// with Meta as user metadata (x-amz-meta-fileup-*). An object becomes
-// visible only when its upload completes (a single PUT, or the completion
-// of a multipart upload that minio-go aborts on failure), so readers never
-// see partial data and an overwrite is atomic. The store keeps no other
-// state: any number of servers can share one bucket.
+// with Meta as user metadata (x-amz-meta-fileup-*; the ID and original name
+// URL-escaped, so any Unicode survives). An object becomes visible only
+// when its upload completes (a single PUT, or the completion of a
+// multipart upload that minio-go aborts on failure), so readers never see
+// partial data and an overwrite is atomic. Put checks the stream as S3
+// reads it (MaxSize, the declared size, the context, the source's own
+// errors, a truncated source included) and any failure stops the upload
+// before it completes. The store keeps no other state: any number of
+// servers can share one bucket.
 //
-// S3 does not hold a SHA-256 of the whole object, so Meta.SHA256 is empty
-// and Meta.ETag returns the bucket's own entity tag.
+// S3 does not hold a SHA-256 of the whole object, and storing one after
+// the upload would cost a server-side copy, so Meta.SHA256 is empty and
+// Meta.ETag returns the bucket's own entity tag (an MD5 for a single PUT,
+// an MD5 of the parts' MD5s plus "-N" for a multipart upload: either way it
+// changes with the content).
 type S3 struct {
 	c   *minio.Client
 	cfg S3Config
@@ -111,7 +123,12 @@ const (
 	s3SmallObject  = 1 << 20
 	s3MinPart      = 5 << 20
 	s3DefaultRetry = 4
+	s3MaxSinglePut = 5 << 30 // S3's limit for one PUT
 )
+
+// s3HeadBufs hold the first s3SmallObject+1 bytes of an upload of unknown
+// size, to tell a small object (one PUT) from a large one (multipart).
+var s3HeadBufs = sync.Pool{New: func() any { b := make([]byte, s3SmallObject+1); return &b }}
 
 // NewS3 connects to the bucket, creating it if needed, and installs the
 // lifecycle backstop rule.
@@ -168,15 +185,38 @@ func (s *S3) object(tenant, key string) (string, error) {
 }
 
 // limitReader enforces PutOptions on the stream S3 reads: MaxSize, the
-// declared size (probing one byte past it), and the context.
+// declared size (probing one byte past it), and the context. Its first
+// error is sticky, and a source's io.ErrUnexpectedEOF (a truncated request
+// body) is wrapped: minio-go compares with == and would take a bare one for
+// the end of the data, completing a truncated object.
 type limitReader struct {
 	ctx  context.Context
 	r    io.Reader
 	opts PutOptions
 	n    int64
+	err  error
 }
 
+// errTruncated wraps a source's io.ErrUnexpectedEOF; errors.Is still
+// matches io.ErrUnexpectedEOF.
+type errTruncated struct{ err error }
+
+func (e errTruncated) Error() string { return "storage: upload truncated: " + e.err.Error() }
+func (e errTruncated) Unwrap() error { return e.err }
+
 func (l *limitReader) Read(p []byte) (int, error) {
+	if l.err != nil {
+		return 0, l.err
+	}
+	m, err := l.read(p)
+	if err == io.ErrUnexpectedEOF {
+		err = errTruncated{err}
+	}
+	l.err = err
+	return m, err
+}
+
+func (l *limitReader) read(p []byte) (int, error) {
 	if err := l.ctx.Err(); err != nil {
 		return 0, err
 	}
@@ -191,9 +231,11 @@ func (l *limitReader) Read(p []byte) (int, error) {
 		}
 		if l.n == l.opts.Size && err == nil {
 			var probe [1]byte
-			if k, perr := io.ReadFull(l.r, probe[:]); k > 0 {
+			k, perr := io.ReadFull(l.r, probe[:])
+			if k > 0 {
 				return m, fmt.Errorf("%w: more than the declared %d bytes", ErrSizeMismatch, l.opts.Size)
-			} else if perr != nil && perr != io.EOF {
+			}
+			if perr != io.EOF {
 				return m, perr
 			}
 			return m, io.EOF
@@ -239,19 +281,22 @@ func (s *S3) Put(ctx context.Context, tenant, key string, r io.Reader, opts PutO
 	if opts.MaxSize > 0 && size > opts.MaxSize {
 		return Meta{}, ErrTooLarge
 	}
-	var lr io.Reader = &limitReader{ctx: ctx, r: r, opts: opts}
+	lim := &limitReader{ctx: ctx, r: r, opts: opts}
+	var lr io.Reader = lim
 	if size < 0 {
 		// Unknown size: a small object fits in one PUT of known length
 		// without a multipart upload (and without a whole part buffer).
-		var head bytes.Buffer
-		n, err := head.ReadFrom(io.LimitReader(lr, s3SmallObject+1))
-		if err != nil {
+		bp := s3HeadBufs.Get().(*[]byte)
+		defer s3HeadBufs.Put(bp)
+		n, err := fill(lr, *bp) // unlike io.ReadFull, only io.EOF is the end
+		head := bytes.NewReader((*bp)[:n])
+		switch {
+		case err == io.EOF:
+			size, lr = int64(n), head
+		case err != nil:
 			return Meta{}, err
-		}
-		if n <= s3SmallObject {
-			size, lr = n, &head
-		} else {
-			lr = io.MultiReader(&head, lr)
+		default:
+			lr = io.MultiReader(head, lr)
 		}
 	}
 	ct := meta.ContentType
@@ -262,22 +307,25 @@ func (s *S3) Put(ctx context.Context, tenant, key string, r io.Reader, opts PutO
 		ContentType:  ct,
 		UserMetadata: s.userMeta(meta),
 		PartSize:     s.cfg.PartSize,
+		// A known size up to S3's single-PUT limit streams in one request
+		// (chunk by chunk, constant memory); multipart would buffer a part.
+		DisableMultipart: size >= 0 && size <= s3MaxSinglePut,
 	})
-	if err != nil {
-		// Prefer the reader's own error (client gone, too large, ...).
-		for _, e := range []error{ErrTooLarge, ErrSizeMismatch, context.Canceled, context.DeadlineExceeded} {
-			if errors.Is(err, e) {
-				return Meta{}, err
-			}
+	// The reader's own error is the cause (client gone, too large, ...):
+	// minio-go may have replaced it with a generic one on the way.
+	if lim.err != nil && lim.err != io.EOF {
+		if err == nil {
+			// Unreachable with minio-go's readers, but never keep an
+			// object whose source failed.
+			s.c.RemoveObject(context.WithoutCancel(ctx), s.cfg.Bucket, name, minio.RemoveObjectOptions{})
 		}
+		return Meta{}, lim.err
+	}
+	if err != nil {
 		if ctx.Err() != nil {
 			return Meta{}, ctx.Err()
 		}
-		var resp minio.ErrorResponse
-		if errors.As(err, &resp) && resp.Code != "" {
-			return Meta{}, fmt.Errorf("storage: s3 put: %w", err)
-		}
-		return Meta{}, err
+		return Meta{}, fmt.Errorf("storage: s3 put: %w", err)
 	}
 	if size >= 0 && info.Size != size {
 		return Meta{}, fmt.Errorf("%w: stored %d bytes, declared %d", ErrSizeMismatch, info.Size, size)

@@ -2,6 +2,9 @@ package storage_test
 
 import (
 	"context"
+	"errors"
+	"io"
+	"runtime"
 	"testing"
 
 	"github.com/minio/minio-go/v7"
@@ -14,7 +17,9 @@ import (
 func TestS3Conformance(t *testing.T) {
 	storagetest.S3FromEnv(t) // skips without an endpoint
 	storagetest.Run(t, func(t *testing.T) storage.Store {
-		s, err := storage.NewS3(context.Background(), storagetest.S3FromEnv(t))
+		cfg := storagetest.S3FromEnv(t)
+		cfg.PartSize = 5 << 20 // the minimum: the suite's 6 MiB objects take two parts
+		s, err := storage.NewS3(context.Background(), cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -63,3 +68,97 @@ func TestParseS3URL(t *testing.T) {
 		}
 	}
 }
+
+// A Put of known size is one streamed PUT (no part buffer); one of unknown
+// size buffers at most about one part. Measured as bytes allocated by the
+// whole process during the Put.
+func TestS3PutMemoryBounded(t *testing.T) {
+	cfg := storagetest.S3FromEnv(t)
+	cfg.PartSize = 5 << 20 // the minimum, so that 12 MiB needs three parts
+	ctx := context.Background()
+	s, err := storage.NewS3(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const size = 12 << 20
+	tests := []struct {
+		name     string
+		size     int64
+		maxAlloc uint64
+	}{
+		{"known size", size, 2 << 20},
+		{"unknown size", -1, cfg.PartSize + 4<<20},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			m, err := s.Put(ctx, "t", "big", io.LimitReader(zeros{}, size), storage.PutOptions{Size: tt.size})
+			runtime.ReadMemStats(&after)
+			if err != nil || m.Size != size {
+				t.Fatalf("Put = %+v, %v", m, err)
+			}
+			if alloc := after.TotalAlloc - before.TotalAlloc; alloc > tt.maxAlloc {
+				t.Errorf("Put of %d MiB allocated %.1f MiB, want at most %.1f MiB", size>>20, float64(alloc)/(1<<20), float64(tt.maxAlloc)/(1<<20))
+			} else {
+				t.Logf("allocated %.1f MiB", float64(alloc)/(1<<20))
+			}
+		})
+	}
+}
+
+// A failed multipart upload is aborted: no parts stay behind in the
+// bucket, whatever made it fail (including a cancelled context).
+func TestS3FailedPutLeavesNoUpload(t *testing.T) {
+	cfg := storagetest.S3FromEnv(t)
+	cfg.PartSize = 5 << 20
+	ctx := context.Background()
+	s, err := storage.NewS3(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const big = 6 << 20 // one full part uploaded before the failure
+	boom := errors.New("boom")
+	tests := []struct {
+		name string
+		r    func(cancel context.CancelFunc) io.Reader
+		want error
+	}{
+		{"read error", func(context.CancelFunc) io.Reader {
+			return io.MultiReader(io.LimitReader(zeros{}, big), errReader{boom})
+		}, boom},
+		{"truncated", func(context.CancelFunc) io.Reader {
+			return io.MultiReader(io.LimitReader(zeros{}, big), errReader{io.ErrUnexpectedEOF})
+		}, io.ErrUnexpectedEOF},
+		{"cancelled", func(cancel context.CancelFunc) io.Reader {
+			return io.MultiReader(io.LimitReader(zeros{}, big), readFunc(func([]byte) (int, error) { cancel(); return 0, nil }), io.LimitReader(zeros{}, big))
+		}, context.Canceled},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pctx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			if _, err := s.Put(pctx, "t", "k", tt.r(cancel), storage.PutOptions{Size: -1}); !errors.Is(err, tt.want) {
+				t.Fatalf("Put = %v, want %v", err, tt.want)
+			}
+		})
+	}
+	c, err := minio.New(cfg.Endpoint, &minio.Options{Creds: credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, "")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for u := range c.ListIncompleteUploads(ctx, cfg.Bucket, "", true) {
+		if u.Err != nil {
+			t.Fatal(u.Err)
+		}
+		t.Errorf("incomplete upload left: %s (%s)", u.Key, u.UploadID)
+	}
+	if _, err := s.Stat(ctx, "t", "k"); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("Stat = %v, want ErrNotFound", err)
+	}
+}
+
+type readFunc func([]byte) (int, error)
+
+func (f readFunc) Read(p []byte) (int, error) { return f(p) }

@@ -13,6 +13,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"strconv"
 	"strings"
@@ -20,24 +22,54 @@ import (
 	"testing"
 	"time"
 
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+
 	"github.com/fileup/fileup/storage"
 )
 
-// S3FromEnv returns the S3 test configuration for a fresh, uniquely named
-// bucket, or skips the test when no endpoint is configured.
+// S3FromEnv returns the configuration of a fresh, uniquely named bucket on
+// the S3-compatible server named by FILEUP_TEST_S3_ENDPOINT (host:port, plain
+// HTTP) with the keys in FILEUP_TEST_S3_ACCESS_KEY and
+// FILEUP_TEST_S3_SECRET_KEY, or skips the test when no endpoint is set
+// (scripts/minio.sh starts a local MinIO and sets all three). The bucket is
+// created by storage.NewS3; it is removed with its objects when the test
+// ends.
 func S3FromEnv(t testing.TB) storage.S3Config {
 	t.Helper()
 	endpoint := os.Getenv("FILEUP_TEST_S3_ENDPOINT")
 	if endpoint == "" {
-		t.Skip("FILEUP_TEST_S3_ENDPOINT not set: no S3-compatible server to test against (make test starts MinIO)")
+		t.Skip("FILEUP_TEST_S3_ENDPOINT not set: no S3-compatible server to test against (run the tests under scripts/minio.sh)")
 	}
-	return storage.S3Config{
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	cfg := storage.S3Config{
 		Endpoint:  endpoint,
 		AccessKey: os.Getenv("FILEUP_TEST_S3_ACCESS_KEY"),
 		SecretKey: os.Getenv("FILEUP_TEST_S3_SECRET_KEY"),
-		Bucket:    "fileup-test-" + strconv.FormatInt(time.Now().UnixNano(), 36),
+		Bucket:    "fileup-test-" + hex.EncodeToString(b[:]),
 		Region:    "us-east-1",
 	}
+	t.Cleanup(func() { removeBucket(cfg) })
+	return cfg
+}
+
+// removeBucket deletes a test bucket and its objects if it exists. It is
+// best effort: a leftover bucket only costs space on the test server.
+func removeBucket(cfg storage.S3Config) {
+	c, err := minio.New(cfg.Endpoint, &minio.Options{Creds: credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""), Region: cfg.Region})
+	if err != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if ok, err := c.BucketExists(ctx, cfg.Bucket); err != nil || !ok {
+		return
+	}
+	objects := c.ListObjects(ctx, cfg.Bucket, minio.ListObjectsOptions{Recursive: true})
+	for range c.RemoveObjects(ctx, cfg.Bucket, objects, minio.RemoveObjectsOptions{}) {
+	}
+	_ = c.RemoveBucket(ctx, cfg.Bucket)
 }
 
 // Run runs the conformance suite; newStore returns an empty store.
@@ -197,40 +229,101 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		boom := errors.New("client went away")
 		cancelled, cancel := context.WithCancel(ctx)
 		cancel()
+		const big = 6 << 20 // more than one S3 part at the minimum part size
+		failAfter := func(n int, err error) func(context.CancelFunc) io.Reader {
+			return func(context.CancelFunc) io.Reader {
+				return io.MultiReader(bytes.NewReader(random(n)), errReader{err})
+			}
+		}
+		data := func(n int) func(context.CancelFunc) io.Reader {
+			return func(context.CancelFunc) io.Reader { return bytes.NewReader(random(n)) }
+		}
+		cancelAfter := func(n, total int) func(context.CancelFunc) io.Reader {
+			return func(cancel context.CancelFunc) io.Reader {
+				return io.MultiReader(bytes.NewReader(random(n)), cancelReader{cancel}, bytes.NewReader(random(total-n)))
+			}
+		}
 		tests := []struct {
 			name string
 			ctx  context.Context
-			r    func() io.Reader
+			r    func(cancel context.CancelFunc) io.Reader // cancel cancels the Put's context
 			opts storage.PutOptions
 			want error
 		}{
-			{"read error", ctx, func() io.Reader { return io.MultiReader(bytes.NewReader(random(100_000)), errReader{boom}) }, storage.PutOptions{Size: -1}, boom},
-			{"read error known size", ctx, func() io.Reader { return io.MultiReader(bytes.NewReader(random(100_000)), errReader{boom}) }, storage.PutOptions{Size: 200_000}, boom},
-			{"context cancelled", cancelled, func() io.Reader { return bytes.NewReader(random(100_000)) }, storage.PutOptions{Size: -1}, context.Canceled},
-			{"too large", ctx, func() io.Reader { return bytes.NewReader(random(100_001)) }, storage.PutOptions{Size: -1, MaxSize: 100_000}, storage.ErrTooLarge},
-			{"too large known", ctx, func() io.Reader { return bytes.NewReader(random(100_001)) }, storage.PutOptions{Size: 100_001, MaxSize: 100_000}, storage.ErrTooLarge},
-			{"short", ctx, func() io.Reader { return bytes.NewReader(random(1000)) }, storage.PutOptions{Size: 2000}, storage.ErrSizeMismatch},
-			{"long", ctx, func() io.Reader { return bytes.NewReader(random(3000)) }, storage.PutOptions{Size: 2000}, storage.ErrSizeMismatch},
+			{"read error", ctx, failAfter(100_000, boom), storage.PutOptions{Size: -1}, boom},
+			{"read error known size", ctx, failAfter(100_000, boom), storage.PutOptions{Size: 200_000}, boom},
+			{"read error after a part", ctx, failAfter(big, boom), storage.PutOptions{Size: -1}, boom},
+			{"read error after a part known size", ctx, failAfter(big, boom), storage.PutOptions{Size: big + 1000}, boom},
+			{"truncated", ctx, failAfter(100_000, io.ErrUnexpectedEOF), storage.PutOptions{Size: -1}, io.ErrUnexpectedEOF},
+			{"truncated known size", ctx, failAfter(100_000, io.ErrUnexpectedEOF), storage.PutOptions{Size: 200_000}, io.ErrUnexpectedEOF},
+			{"truncated after a part", ctx, failAfter(big, io.ErrUnexpectedEOF), storage.PutOptions{Size: -1}, io.ErrUnexpectedEOF},
+			{"context cancelled", cancelled, data(100_000), storage.PutOptions{Size: -1}, context.Canceled},
+			{"context cancelled midway", ctx, cancelAfter(50_000, 100_000), storage.PutOptions{Size: -1}, context.Canceled},
+			{"context cancelled after a part", ctx, cancelAfter(big, big+1000), storage.PutOptions{Size: -1}, context.Canceled},
+			{"too large", ctx, data(100_001), storage.PutOptions{Size: -1, MaxSize: 100_000}, storage.ErrTooLarge},
+			{"too large after a part", ctx, data(big + 1), storage.PutOptions{Size: -1, MaxSize: big}, storage.ErrTooLarge},
+			{"too large known", ctx, data(100_001), storage.PutOptions{Size: 100_001, MaxSize: 100_000}, storage.ErrTooLarge},
+			{"short", ctx, data(1000), storage.PutOptions{Size: 2000}, storage.ErrSizeMismatch},
+			{"long", ctx, data(3000), storage.PutOptions{Size: 2000}, storage.ErrSizeMismatch},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				_, err := s.Put(tt.ctx, tenant, "f.bin", tt.r(), tt.opts)
-				if !errors.Is(err, tt.want) {
+				try := func(key string) error {
+					ctx, cancel := context.WithCancel(tt.ctx)
+					defer cancel()
+					_, err := s.Put(ctx, tenant, key, tt.r(cancel), tt.opts)
+					return err
+				}
+				if err := try("f.bin"); !errors.Is(err, tt.want) {
 					t.Errorf("Put error = %v, want %v", err, tt.want)
 				}
 				if got, _ := read(t, s, tenant, "f.bin"); !bytes.Equal(got, old) {
 					t.Errorf("old object changed to %d bytes", len(got))
 				}
-				if _, err := s.Put(tt.ctx, tenant, "new-"+strings.ReplaceAll(tt.name, " ", "-"), tt.r(), tt.opts); !errors.Is(err, tt.want) {
+				newKey := "new/" + strings.ReplaceAll(tt.name, " ", "-")
+				if err := try(newKey); !errors.Is(err, tt.want) {
 					t.Errorf("Put of a new key: %v, want %v", err, tt.want)
 				}
-				if _, serr := s.Stat(ctx, tenant, "new-"+strings.ReplaceAll(tt.name, " ", "-")); !errors.Is(serr, storage.ErrNotFound) {
+				if _, serr := s.Stat(ctx, tenant, newKey); !errors.Is(serr, storage.ErrNotFound) {
 					t.Errorf("failed Put of a new key left an object (Stat: %v)", serr)
 				}
 				if u, err := s.Usage(ctx, tenant); err != nil || u.Files != 1 || u.Bytes != int64(len(old)) {
-					t.Errorf("Usage = %+v, %v", u, err)
+					t.Errorf("Usage = %+v, %v; want only the old object", u, err)
 				}
 			})
+		}
+	})
+
+	t.Run("ServeContentRange", func(t *testing.T) {
+		s := newStore(t)
+		data := random(10_000)
+		put(t, s, tenant, "r.bin", data, int64(len(data)))
+		for _, tt := range []struct {
+			rng        string
+			wantStatus int
+			want       []byte
+		}{
+			{"", http.StatusOK, data},
+			{"bytes=100-199", http.StatusPartialContent, data[100:200]},
+			{"bytes=-10", http.StatusPartialContent, data[len(data)-10:]},
+			{"bytes=9990-", http.StatusPartialContent, data[9990:]},
+			{"bytes=20000-", http.StatusRequestedRangeNotSatisfiable, nil},
+		} {
+			o, err := s.Get(ctx, tenant, "r.bin")
+			if err != nil {
+				t.Fatal(err)
+			}
+			req := httptest.NewRequest("GET", "/r.bin", nil)
+			if tt.rng != "" {
+				req.Header.Set("Range", tt.rng)
+			}
+			w := httptest.NewRecorder()
+			w.Header().Set("ETag", o.Meta().ETag())
+			http.ServeContent(w, req, "r.bin", o.Meta().Created, o)
+			o.Close()
+			if w.Code != tt.wantStatus || (tt.want != nil && !bytes.Equal(w.Body.Bytes(), tt.want)) {
+				t.Errorf("Range %q: status %d, %d bytes; want %d, %d bytes", tt.rng, w.Code, w.Body.Len(), tt.wantStatus, len(tt.want))
+			}
 		}
 	})
 
@@ -353,6 +446,14 @@ func metaEqual(a, b storage.Meta) bool {
 }
 
 type errReader struct{ err error }
+
+// cancelReader cancels a context when read, then reports end of data.
+type cancelReader struct{ cancel context.CancelFunc }
+
+func (c cancelReader) Read([]byte) (int, error) {
+	c.cancel()
+	return 0, io.EOF
+}
 
 func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
