@@ -153,13 +153,18 @@ func (d *Disk) Put(ctx context.Context, tenant, key string, r io.Reader, opts Pu
 
 // inDir creates dir (and its parents) and runs create, which makes an entry
 // in it. A concurrent Delete or DeleteExpired removes directories once they
-// are empty, so either step can find a directory gone (ENOENT): both are
-// then retried.
+// are empty, so either step can find a directory gone (ENOENT), and
+// MkdirAll can fail with EEXIST for a directory that is gone by the time it
+// checks what exists: both are retried. A file where a directory should be
+// fails with EEXIST or ENOTDIR every time.
 func (d *Disk) inDir(dir string, create func() error) error {
 	var err error
 	for range 20 {
-		if err = d.root.MkdirAll(dir, 0o755); err == nil {
+		err = d.root.MkdirAll(dir, 0o755)
+		if err == nil {
 			err = create()
+		} else if errors.Is(err, fs.ErrExist) {
+			continue
 		}
 		if !errors.Is(err, fs.ErrNotExist) {
 			break
@@ -497,11 +502,20 @@ func (d *Disk) pruneDirs(tenant, dir string) {
 	}
 }
 
-// syncDir makes a rename in dir durable.
+// syncDir makes a rename in dir durable, and the entries of directories
+// the Put may have created along the way: it syncs dir and each of its
+// parents up to the root (a directory with nothing to flush syncs at
+// little cost).
 func (d *Disk) syncDir(dir string) {
-	if f, err := d.root.Open(dir); err == nil {
-		f.Sync()
-		f.Close()
+	for {
+		if f, err := d.root.Open(dir); err == nil {
+			f.Sync()
+			f.Close()
+		}
+		if dir == "." {
+			return
+		}
+		dir = path.Dir(dir)
 	}
 }
 

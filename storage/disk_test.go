@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fileup/fileup/storage"
 	"github.com/fileup/fileup/storage/storagetest"
@@ -122,27 +123,94 @@ func TestDiskRemovesCrashLeftovers(t *testing.T) {
 	}
 }
 
-// A symbolic link inside the root that points outside is never followed.
+// A symbolic link inside the root that points outside is never followed:
+// not as a directory of the key, not as the object itself, not as the
+// tenant's directory.
 func TestDiskDoesNotFollowSymlinksOut(t *testing.T) {
 	root, outside := t.TempDir(), t.TempDir()
 	os.WriteFile(filepath.Join(outside, "secret"), []byte("secret"), 0o644)
 	os.MkdirAll(filepath.Join(root, "t"), 0o755)
-	if err := os.Symlink(outside, filepath.Join(root, "t", "escape")); err != nil {
-		t.Skip("symlinks unsupported:", err)
+	links := map[string]string{
+		filepath.Join(root, "t", "escape"): outside,
+		filepath.Join(root, "t", "file"):   filepath.Join(outside, "secret"),
+		filepath.Join(root, "u"):           outside,
+	}
+	for link, target := range links {
+		if err := os.Symlink(target, link); err != nil {
+			t.Skip("symlinks unsupported:", err)
+		}
 	}
 	d, err := storage.NewDisk(root)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	if _, err := d.Get(ctx, "t", "escape/secret"); err == nil {
-		t.Error("Get followed a symlink out of the root")
+	for _, tt := range []struct{ tenant, key, write string }{
+		{"t", "escape/secret", "escape/new"},
+		{"t", "file", "file"},
+		{"u", "secret", "new"},
+	} {
+		if o, err := d.Get(ctx, tt.tenant, tt.key); err == nil {
+			o.Close()
+			t.Errorf("Get %s/%s followed a symlink out of the root", tt.tenant, tt.key)
+		}
+		if _, err := d.Stat(ctx, tt.tenant, tt.key); err == nil {
+			t.Errorf("Stat %s/%s followed a symlink out of the root", tt.tenant, tt.key)
+		}
+		d.Put(ctx, tt.tenant, tt.write, strings.NewReader("x"), storage.PutOptions{Size: -1})
+		d.Delete(ctx, tt.tenant, tt.key)
 	}
-	if _, err := d.Put(ctx, "t", "escape/new", bytes.NewReader([]byte("x")), storage.PutOptions{Size: -1}); err == nil {
-		t.Error("Put wrote through a symlink out of the root")
+	if u, err := d.Usage(ctx, "u"); err == nil && u.Files != 0 { // an error is fine too
+		t.Errorf("Usage counted files through a symlinked tenant: %+v", u)
 	}
-	if _, err := os.Stat(filepath.Join(outside, "new")); err == nil {
-		t.Error("a file appeared outside the root")
+	if n, err := d.DeleteExpired(ctx, time.Now().Add(1000*time.Hour)); err != nil || n != 0 {
+		t.Errorf("DeleteExpired = %d, %v", n, err)
+	}
+	entries, _ := os.ReadDir(outside)
+	if len(entries) != 1 || entries[0].Name() != "secret" {
+		t.Errorf("outside the root, after writes and deletes through symlinks: %v", entries)
+	}
+	if b, _ := os.ReadFile(filepath.Join(outside, "secret")); string(b) != "secret" {
+		t.Errorf("file outside the root changed to %q", b)
+	}
+}
+
+// DeleteExpired removes the directories it empties, up to (not including)
+// the tenant's directory; files are 0644 and directories 0755 at most.
+func TestDiskLayout(t *testing.T) {
+	root := t.TempDir()
+	d, err := storage.NewDisk(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	past := storage.PutOptions{Size: -1, Meta: storage.Meta{Expires: time.Now().Add(-time.Second)}}
+	d.Put(ctx, "t", "a/b/c/expired", strings.NewReader("x"), past)
+	d.Put(ctx, "t", "a/kept", strings.NewReader("y"), storage.PutOptions{Size: -1})
+	for p, want := range map[string]fs.FileMode{"t": 0o755, "t/a": 0o755, "t/a/b/c": 0o755, "t/a/kept": 0o644} {
+		st, err := os.Stat(filepath.Join(root, p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Mode().Perm()&^want != 0 {
+			t.Errorf("%s: mode %v, want at most %v", p, st.Mode().Perm(), want)
+		}
+	}
+	if n, err := d.DeleteExpired(ctx, time.Now()); err != nil || n != 1 {
+		t.Fatalf("DeleteExpired = %d, %v", n, err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "t", "a", "b")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("emptied directories left: %v", err)
+	}
+	if b, err := os.ReadFile(filepath.Join(root, "t", "a", "kept")); err != nil || !bytes.HasPrefix(b, []byte("y")) {
+		t.Errorf("kept object: %q, %v", b, err)
+	}
+	d.Delete(ctx, "t", "a/kept")
+	if _, err := os.Stat(filepath.Join(root, "t")); err != nil {
+		t.Errorf("tenant directory removed: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "t", "a")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("emptied directory left by Delete: %v", err)
 	}
 }
 
