@@ -46,7 +46,9 @@ const (
 var copyBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
 
 // NewDisk opens (creating it if needed) a disk store at dir and removes
-// temporary files left by interrupted writes.
+// temporary files left by interrupted writes (a crash or SIGKILL mid-Put).
+// One process owns a root: a second NewDisk on a root in use would remove
+// the temporary files of Puts in progress, failing them.
 func NewDisk(dir string) (*Disk, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("storage: %w", err)

@@ -16,6 +16,15 @@
 //     full) leaves no trace and leaves an existing object under the same key
 //     intact;
 //   - no key, whatever its bytes, resolves outside the tenant's namespace.
+//
+// Every method checks its tenant with ValidTenant and its key with
+// CleanKey, whatever the caller checked already.
+//
+// Disk keeps an object in one file, <root>/<tenant>/<key>: the data
+// followed by a trailer holding the metadata, so that one rename commits
+// both. S3 keeps <prefix><tenant>/<key> with the metadata as the object's
+// user metadata, committed with the data by the PUT (or the completion of
+// the multipart upload) that makes the object visible.
 package storage
 
 import (
