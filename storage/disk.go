@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"os"
@@ -186,43 +187,103 @@ func conflict(err error) error {
 
 // copyData streams r into w in constant memory, enforcing the size rules
 // and ctx, and returns the byte count and hex SHA-256.
+//
+// Two pooled buffers form a pipeline: while one chunk is hashed and
+// written (the hash alongside the write), the next is read from r. On a
+// multipart upload the read side (socket reads and the boundary scan) and
+// the write side (SHA-256 and the file write) each cost about half, so the
+// pipeline's speed is set by the slower side rather than by their sum.
+// copyData returns only after the writer goroutine has finished, so no
+// write reaches w after it returns.
 func copyData(ctx context.Context, w io.Writer, r io.Reader, opts PutOptions) (int64, string, error) {
+	type slot struct {
+		buf *[]byte
+		err error // the write error of the chunk this buffer last held
+	}
+	type chunk struct {
+		buf *[]byte
+		n   int
+	}
 	h := sha256.New()
-	bp := copyBufs.Get().(*[]byte)
-	defer copyBufs.Put(bp)
-	buf := *bp
+	free := make(chan slot, 2) // holds every buffer not being filled
+	full := make(chan chunk, 1)
+	for range 2 {
+		free <- slot{buf: copyBufs.Get().(*[]byte)}
+	}
+	written := make(chan struct{})
+	go func() {
+		defer close(written)
+		var werr error
+		for c := range full {
+			if werr == nil {
+				werr = hashAndWrite(h, w, (*c.buf)[:c.n])
+			}
+			free <- slot{buf: c.buf, err: werr}
+		}
+	}()
+
 	var n int64
+	var err error
 	for {
-		if err := ctx.Err(); err != nil {
-			return n, "", err
+		s := <-free
+		if s.err != nil {
+			err = s.err
+		} else {
+			err = ctx.Err()
+		}
+		if err != nil {
+			free <- slot{buf: s.buf}
+			break
 		}
 		// Fill the buffer before writing: a multipart part yields a few KiB
 		// per Read, and one write per Read would cost a syscall each.
-		m, rerr := fill(r, buf)
-		if m > 0 {
-			n += int64(m)
-			if opts.MaxSize > 0 && n > opts.MaxSize {
-				return n, "", ErrTooLarge
-			}
-			if opts.Size >= 0 && n > opts.Size {
-				return n, "", fmt.Errorf("%w: more than the declared %d bytes", ErrSizeMismatch, opts.Size)
-			}
-			h.Write(buf[:m])
-			if _, err := w.Write(buf[:m]); err != nil {
-				return n, "", fmt.Errorf("storage: %w", err)
-			}
+		m, rerr := fill(r, *s.buf)
+		n += int64(m)
+		switch {
+		case opts.MaxSize > 0 && n > opts.MaxSize:
+			err = ErrTooLarge
+		case opts.Size >= 0 && n > opts.Size:
+			err = fmt.Errorf("%w: more than the declared %d bytes", ErrSizeMismatch, opts.Size)
+		case rerr != nil && rerr != io.EOF:
+			err = rerr
 		}
-		if rerr == io.EOF {
+		if err != nil || m == 0 {
+			free <- s
+		} else {
+			full <- chunk{buf: s.buf, n: m}
+		}
+		if err != nil || rerr == io.EOF {
 			break
 		}
-		if rerr != nil {
-			return n, "", rerr
+	}
+	close(full)
+	<-written
+	for range 2 {
+		s := <-free
+		if err == nil {
+			err = s.err
 		}
+		copyBufs.Put(s.buf)
+	}
+	if err != nil {
+		return n, "", err
 	}
 	if opts.Size >= 0 && n != opts.Size {
 		return n, "", fmt.Errorf("%w: %d bytes, declared %d", ErrSizeMismatch, n, opts.Size)
 	}
 	return n, hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// hashAndWrite adds p to h while writing it to w.
+func hashAndWrite(h hash.Hash, w io.Writer, p []byte) error {
+	var wg sync.WaitGroup
+	wg.Go(func() { h.Write(p) })
+	_, err := w.Write(p)
+	wg.Wait()
+	if err != nil {
+		return fmt.Errorf("storage: %w", err)
+	}
+	return nil
 }
 
 // fill reads into buf until it is full or r returns an error, which is

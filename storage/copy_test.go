@@ -1,0 +1,112 @@
+package storage
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"sync/atomic"
+	"testing"
+	"testing/iotest"
+)
+
+// recorder is a writer that keeps what it is given, fails once it holds
+// failAt bytes (when failAt > 0), and flags any write after closed is set.
+type recorder struct {
+	bytes.Buffer
+	failAt int
+	closed atomic.Bool
+	late   atomic.Bool
+}
+
+var errDiskFull = errors.New("no space left on device")
+
+func (w *recorder) Write(p []byte) (int, error) {
+	if w.closed.Load() {
+		w.late.Store(true)
+	}
+	if w.failAt > 0 && w.Len()+len(p) > w.failAt {
+		return 0, errDiskFull
+	}
+	return w.Buffer.Write(p)
+}
+
+// endless yields zeros for ever.
+type endless struct{}
+
+func (endless) Read(p []byte) (int, error) { clear(p); return len(p), nil }
+
+func TestCopyData(t *testing.T) {
+	data := make([]byte, 3*256<<10+17) // spans several pipeline buffers
+	rand.NewChaCha8([32]byte{1}).Read(data)
+	sum := sha256.Sum256(data)
+	canceled, cancel := context.WithCancel(context.Background())
+	cancel()
+
+	tests := []struct {
+		name    string
+		ctx     context.Context
+		src     io.Reader
+		opts    PutOptions
+		failAt  int
+		wantErr error // nil: success with data's bytes and hash
+	}{
+		{name: "unknown size", src: bytes.NewReader(data), opts: PutOptions{Size: -1}},
+		{name: "declared size", src: bytes.NewReader(data), opts: PutOptions{Size: int64(len(data))}},
+		{name: "one byte per read", src: iotest.OneByteReader(bytes.NewReader(data[:70<<10])), opts: PutOptions{Size: -1}},
+		{name: "empty", src: bytes.NewReader(nil), opts: PutOptions{Size: 0}},
+		{name: "over max size", src: bytes.NewReader(data), opts: PutOptions{Size: -1, MaxSize: 300 << 10}, wantErr: ErrTooLarge},
+		{name: "endless over max size", src: endless{}, opts: PutOptions{Size: -1, MaxSize: 1 << 20}, wantErr: ErrTooLarge},
+		{name: "more than declared", src: bytes.NewReader(data), opts: PutOptions{Size: 100}, wantErr: ErrSizeMismatch},
+		{name: "less than declared", src: bytes.NewReader(data), opts: PutOptions{Size: int64(len(data)) + 1}, wantErr: ErrSizeMismatch},
+		{name: "source fails mid-stream", src: io.MultiReader(bytes.NewReader(data), iotest.ErrReader(io.ErrUnexpectedEOF)), opts: PutOptions{Size: -1}, wantErr: io.ErrUnexpectedEOF},
+		{name: "write fails on the first chunk", src: endless{}, opts: PutOptions{Size: -1}, failAt: 1, wantErr: errDiskFull},
+		{name: "write fails later", src: endless{}, opts: PutOptions{Size: -1}, failAt: 600 << 10, wantErr: errDiskFull},
+		{name: "canceled", ctx: canceled, src: endless{}, opts: PutOptions{Size: -1}, wantErr: context.Canceled},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := tc.ctx
+			if ctx == nil {
+				ctx = context.Background()
+			}
+			w := &recorder{failAt: tc.failAt}
+			n, got, err := copyData(ctx, w, tc.src, tc.opts)
+			w.closed.Store(true)
+			if tc.wantErr != nil {
+				if !errors.Is(err, tc.wantErr) {
+					t.Fatalf("copyData = %v, want %v", err, tc.wantErr)
+				}
+				if got != "" {
+					t.Errorf("hash %q returned with an error", got)
+				}
+			} else {
+				if err != nil {
+					t.Fatalf("copyData: %v", err)
+				}
+				want := data[:n]
+				if !bytes.Equal(w.Bytes(), want) {
+					t.Fatalf("wrote %d bytes, differing from the %d read", w.Len(), len(want))
+				}
+				if h := sha256.Sum256(want); got != hex.EncodeToString(h[:]) {
+					t.Errorf("hash %s, want %x", got, h)
+				}
+				if tc.opts.Size >= 0 && n != tc.opts.Size {
+					t.Errorf("n = %d, want %d", n, tc.opts.Size)
+				}
+				if tc.name == "unknown size" && got != hex.EncodeToString(sum[:]) {
+					t.Errorf("hash %s, want %x", got, sum)
+				}
+			}
+			if tc.opts.MaxSize > 0 && int64(w.Len()) > tc.opts.MaxSize {
+				t.Errorf("wrote %d bytes past the %d-byte limit", w.Len(), tc.opts.MaxSize)
+			}
+			if w.late.Load() {
+				t.Error("a write reached the writer after copyData returned")
+			}
+		})
+	}
+}
