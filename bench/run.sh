@@ -6,7 +6,10 @@
 #   1. 1 GiB upload: `fileup upload` vs `curl -F` to the same server
 #      (wall time and client peak RSS, best of $ROUNDS).
 #   2. Server ingest of the same 1 GiB vs `dd ... conv=fsync` to the same
-#      filesystem; server peak RSS; bytes on disk beyond the file.
+#      filesystem; server peak RSS; bytes on disk beyond the file. Between
+#      the two, the floor of any HTTP upload here: `curl -T` of the same
+#      bytes to bench/sink, which only copies the body into a file and
+#      fsyncs it (no multipart, no hashing, no metadata).
 #   3. 64 concurrent 16 MiB uploads: server peak RSS.
 #   4. 4 KiB uploads at 64 concurrent: requests/s and p99 latency.
 #
@@ -22,6 +25,7 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -r
 trap cleanup EXIT
 
 go build -o "$work/fileup" ./cmd/fileup
+go build -o "$work/sink" ./bench/sink
 token=bench-token-0123456789
 head -c "$((SIZE_MIB << 20))" /dev/urandom >"$work/big.bin"
 
@@ -80,16 +84,35 @@ done
 dd_best=$(printf '%s\n' "${dd_t[@]}" | best)
 ingest_ratio=$(awk -v a="$fu_best" -v b="$dd_best" 'BEGIN {printf "%.2f", a/b}')
 
+# The HTTP floor: a raw PUT of the same bytes into a file with fsync.
+port=$((20000 + RANDOM % 20000))
+mkdir -p "$work/sink.d"
+"$work/sink" -addr "127.0.0.1:$port" -dir "$work/sink.d" 2>"$work/sink.log" &
+sink_pid=$!
+pids+=("$sink_pid")
+for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+sk_t=()
+for i in $(seq 1 "$ROUNDS"); do
+  read -r t _ < <(timed curl -sf -o /dev/null -T "$work/big.bin" "http://127.0.0.1:$port/f$i")
+  sk_t+=("$t")
+done
+kill "$sink_pid"; wait "$sink_pid" 2>/dev/null || true
+sk_best=$(printf '%s\n' "${sk_t[@]}" | best)
+floor_ratio=$(awk -v a="$sk_best" -v b="$dd_best" 'BEGIN {printf "%.2f", a/b}')
+over_floor=$(awk -v a="$fu_best" -v b="$sk_best" 'BEGIN {printf "%.2f", a/b}')
+
 echo "## 1 GiB upload ($SIZE_MIB MiB, best of $ROUNDS)"
 echo
 echo "| | time (s) | MiB/s | client peak RSS (MiB) |"
 echo "|---|---|---|---|"
 echo "| \`fileup upload\` | $fu_best | $(awk -v t="$fu_best" -v s="$SIZE_MIB" 'BEGIN {printf "%.0f", s/t}') | $(awk -v k="$fu_rss" 'BEGIN {printf "%.1f", k/1024}') |"
 echo "| \`curl -F\` | $cu_best | $(awk -v t="$cu_best" -v s="$SIZE_MIB" 'BEGIN {printf "%.0f", s/t}') | $(awk -v k="$cu_rss" 'BEGIN {printf "%.1f", k/1024}') |"
+echo "| \`curl -T\` to bench/sink (raw PUT into a file, fsync) | $sk_best | $(awk -v t="$sk_best" -v s="$SIZE_MIB" 'BEGIN {printf "%.0f", s/t}') | |"
 echo "| \`dd conv=fsync\` (same bytes, same filesystem) | $dd_best | $(awk -v t="$dd_best" -v s="$SIZE_MIB" 'BEGIN {printf "%.0f", s/t}') | |"
 echo
 echo "- fileup / curl time: **${ratio}×** (target ≤ 1.10×)"
 echo "- upload through the server / dd with fsync: **${ingest_ratio}×** (target ≤ 1.25×)"
+echo "- the HTTP floor (raw PUT to bench/sink) / dd with fsync: ${floor_ratio}×; upload through the server / that floor: ${over_floor}×"
 echo "- server peak RSS over all $((ROUNDS * 2)) uploads: **${srv_hwm} MiB** (target ≤ 64 MiB)"
 echo "- bytes on disk for one stored file: $on_disk for $size_b bytes of data (the difference is the metadata trailer); temporary files left: $temps"
 echo

@@ -189,7 +189,8 @@ func conflict(err error) error {
 // and ctx, and returns the byte count and hex SHA-256.
 //
 // Two pooled buffers form a pipeline: while one chunk is hashed and
-// written (the hash alongside the write), the next is read from r. On a
+// written (the hash alongside the write), the next is read from r. A
+// source that fits in one buffer, as most small files do, takes only one. On a
 // multipart upload the read side (socket reads and the boundary scan) and
 // the write side (SHA-256 and the file write) each cost about half, so the
 // pipeline's speed is set by the slower side rather than by their sum.
@@ -207,9 +208,8 @@ func copyData(ctx context.Context, w io.Writer, r io.Reader, opts PutOptions) (i
 	h := sha256.New()
 	free := make(chan slot, 2) // holds every buffer not being filled
 	full := make(chan chunk, 1)
-	for range 2 {
-		free <- slot{buf: copyBufs.Get().(*[]byte)}
-	}
+	free <- slot{buf: copyBufs.Get().(*[]byte)}
+	bufs := 1 // the second buffer is taken once the source outgrows the first
 	written := make(chan struct{})
 	go func() {
 		defer close(written)
@@ -255,10 +255,14 @@ func copyData(ctx context.Context, w io.Writer, r io.Reader, opts PutOptions) (i
 		if err != nil || rerr == io.EOF {
 			break
 		}
+		if bufs < 2 {
+			free <- slot{buf: copyBufs.Get().(*[]byte)}
+			bufs++
+		}
 	}
 	close(full)
 	<-written
-	for range 2 {
+	for range bufs {
 		s := <-free
 		if err == nil {
 			err = s.err
