@@ -188,89 +188,47 @@ func conflict(err error) error {
 // copyData streams r into w in constant memory, enforcing the size rules
 // and ctx, and returns the byte count and hex SHA-256.
 //
-// Two pooled buffers form a pipeline: while one chunk is hashed and
-// written (the hash alongside the write), the next is read from r. A
-// source that fits in one buffer, as most small files do, takes only one. On a
-// multipart upload the read side (socket reads and the boundary scan) and
-// the write side (SHA-256 and the file write) each cost about half, so the
-// pipeline's speed is set by the slower side rather than by their sum.
-// copyData returns only after the writer goroutine has finished, so no
-// write reaches w after it returns.
+// Reading, hashing and writing overlap: while one chunk is hashed and
+// written (each on its own goroutine), the next is read from r into a
+// second buffer. On a multipart upload the read side (socket reads and the
+// boundary scan) and the write side (SHA-256 and the file write) each cost
+// about half, so ingest is set by the slowest of the three rather than by
+// their sum. The last chunk, and so the whole of a source that fits in one
+// buffer, is hashed and written in place, with no second buffer and no
+// goroutine. copyData waits for every chunk it started, so nothing reaches
+// w after it returns.
 func copyData(ctx context.Context, w io.Writer, r io.Reader, opts PutOptions) (int64, string, error) {
-	type slot struct {
-		buf *[]byte
-		err error // the write error of the chunk this buffer last held
-	}
-	type chunk struct {
-		buf *[]byte
-		n   int
-	}
 	h := sha256.New()
-	free := make(chan slot, 2) // holds every buffer not being filled
-	full := make(chan chunk, 1)
-	free <- slot{buf: copyBufs.Get().(*[]byte)}
-	bufs := 1 // the second buffer is taken once the source outgrows the first
-	written := make(chan struct{})
-	go func() {
-		defer close(written)
-		var werr error
-		for c := range full {
-			if werr == nil {
-				werr = hashAndWrite(h, w, (*c.buf)[:c.n])
+	var bufs [2]*[]byte
+	defer func() {
+		for _, b := range bufs {
+			if b != nil {
+				copyBufs.Put(b)
 			}
-			free <- slot{buf: c.buf, err: werr}
 		}
 	}()
-
 	var n int64
-	var err error
-	for {
-		s := <-free
-		if s.err != nil {
-			err = s.err
-		} else {
-			err = ctx.Err()
+	inFlight := func() error { return nil } // waits for the chunk being written
+	for i := 0; ; i = 1 - i {
+		if bufs[i] == nil {
+			bufs[i] = copyBufs.Get().(*[]byte)
+		}
+		chunk, more, err := nextChunk(ctx, r, *bufs[i], &n, opts)
+		if werr := inFlight(); err == nil {
+			err = werr
 		}
 		if err != nil {
-			free <- slot{buf: s.buf}
-			break
+			return n, "", err
 		}
-		// Fill the buffer before writing: a multipart part yields a few KiB
-		// per Read, and one write per Read would cost a syscall each.
-		m, rerr := fill(r, *s.buf)
-		n += int64(m)
-		switch {
-		case opts.MaxSize > 0 && n > opts.MaxSize:
-			err = ErrTooLarge
-		case opts.Size >= 0 && n > opts.Size:
-			err = fmt.Errorf("%w: more than the declared %d bytes", ErrSizeMismatch, opts.Size)
-		case rerr != nil && rerr != io.EOF:
-			err = rerr
+		if more {
+			inFlight = hashAndWrite(h, w, chunk)
+			continue
 		}
-		if err != nil || m == 0 {
-			free <- s
-		} else {
-			full <- chunk{buf: s.buf, n: m}
+		h.Write(chunk)
+		if _, err := w.Write(chunk); err != nil {
+			return n, "", fmt.Errorf("storage: %w", err)
 		}
-		if err != nil || rerr == io.EOF {
-			break
-		}
-		if bufs < 2 {
-			free <- slot{buf: copyBufs.Get().(*[]byte)}
-			bufs++
-		}
-	}
-	close(full)
-	<-written
-	for range bufs {
-		s := <-free
-		if err == nil {
-			err = s.err
-		}
-		copyBufs.Put(s.buf)
-	}
-	if err != nil {
-		return n, "", err
+		break
 	}
 	if opts.Size >= 0 && n != opts.Size {
 		return n, "", fmt.Errorf("%w: %d bytes, declared %d", ErrSizeMismatch, n, opts.Size)
@@ -278,16 +236,44 @@ func copyData(ctx context.Context, w io.Writer, r io.Reader, opts PutOptions) (i
 	return n, hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// hashAndWrite adds p to h while writing it to w.
-func hashAndWrite(h hash.Hash, w io.Writer, p []byte) error {
-	var wg sync.WaitGroup
-	wg.Go(func() { h.Write(p) })
-	_, err := w.Write(p)
-	wg.Wait()
-	if err != nil {
-		return fmt.Errorf("storage: %w", err)
+// nextChunk fills buf from r and applies the size rules to the running
+// total *n. more reports whether r may hold more data.
+func nextChunk(ctx context.Context, r io.Reader, buf []byte, n *int64, opts PutOptions) (chunk []byte, more bool, err error) {
+	if err := ctx.Err(); err != nil {
+		return nil, false, err
 	}
-	return nil
+	// Fill the buffer before writing: a multipart part yields a few KiB
+	// per Read, and one write per Read would cost a syscall each.
+	m, rerr := fill(r, buf)
+	*n += int64(m)
+	switch {
+	case opts.MaxSize > 0 && *n > opts.MaxSize:
+		return nil, false, ErrTooLarge
+	case opts.Size >= 0 && *n > opts.Size:
+		return nil, false, fmt.Errorf("%w: more than the declared %d bytes", ErrSizeMismatch, opts.Size)
+	case rerr == io.EOF:
+		return buf[:m], false, nil
+	case rerr != nil:
+		return nil, false, rerr
+	}
+	return buf[:m], true, nil
+}
+
+// hashAndWrite starts adding p to h and writing it to w, each on its own
+// goroutine, and returns a function that waits for both and reports the
+// write's error. p must not change until that function returns.
+func hashAndWrite(h hash.Hash, w io.Writer, p []byte) (wait func() error) {
+	hashed := make(chan struct{})
+	go func() { h.Write(p); close(hashed) }()
+	written := make(chan error, 1)
+	go func() { _, err := w.Write(p); written <- err }()
+	return func() error {
+		<-hashed
+		if err := <-written; err != nil {
+			return fmt.Errorf("storage: %w", err)
+		}
+		return nil
+	}
 }
 
 // fill reads into buf until it is full or r returns an error, which is
