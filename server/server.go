@@ -64,7 +64,10 @@ type Config struct {
 	// negative means forever.
 	TTL time.Duration
 	// QuotaBytes and QuotaFiles bound what one token may store; 0 means
-	// unlimited. Exhausted quotas answer 403.
+	// unlimited. Exhausted quotas answer 403, mid-stream when concurrent
+	// uploads of one token together cross QuotaBytes. The server counts
+	// its own uploads in flight; replicas sharing a bucket do not see each
+	// other's, so across replicas a token can overshoot by those.
 	QuotaBytes int64
 	QuotaFiles int64
 	// StallTimeout cuts an upload whose client sends nothing for this long
@@ -83,6 +86,7 @@ type Server struct {
 	log     *slog.Logger
 	tokens  []tokenEntry
 	metrics *metrics
+	quota   *quotaLedger // nil without quotas
 	handler http.Handler
 }
 
@@ -122,7 +126,8 @@ func New(cfg Config) (*Server, error) {
 		cfg.Now = time.Now
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
-	s := &Server{cfg: cfg, store: cfg.Store, log: cfg.Logger, metrics: newMetrics()}
+	s := &Server{cfg: cfg, store: cfg.Store, log: cfg.Logger, metrics: newMetrics(),
+		quota: newQuotaLedger(cfg.QuotaBytes, cfg.QuotaFiles)}
 	for _, t := range cfg.Tokens {
 		if t == "" || strings.ContainsAny(t, " \t\r\n") {
 			return nil, errors.New("server: tokens must be non-empty and contain no white space")

@@ -201,11 +201,22 @@ type sourceReader struct {
 	atEOF    func() *apiError
 	clientEr error
 	n        int64
+	// charge counts the bytes against the tenant's quota; over quota, the
+	// read fails with a 403 error, and keeps failing.
+	charge  *quotaCharge
+	overQuo error
 }
 
 func (s *sourceReader) Read(p []byte) (int, error) {
+	if s.overQuo != nil {
+		return 0, s.overQuo
+	}
 	n, err := s.r.Read(p)
 	s.n += int64(n)
+	if qerr := s.charge.add(n); qerr != nil {
+		s.overQuo = qerr
+		return n, qerr
+	}
 	if err == io.EOF && s.atEOF != nil {
 		hook := s.atEOF
 		s.atEOF = nil
@@ -223,10 +234,12 @@ func (s *sourceReader) Read(p []byte) (int, error) {
 // upload runs one upload: parse the form part by part, stream the file
 // into the store, and return where it went.
 func (s *Server) upload(ctx context.Context, rules *apiRules, tenant string, mr *multipart.Reader, r *http.Request) (*uploadResult, *apiError) {
-	maxSize, quotaBound, aerr := s.sizeLimit(ctx, tenant)
+	charge, maxSize, quotaBound, aerr := s.sizeLimit(ctx, tenant)
 	if aerr != nil {
 		return nil, aerr
 	}
+	done := false
+	defer func() { charge.finish(done) }()
 	form := newFormState(rules)
 	var part *multipart.Part
 	for {
@@ -268,7 +281,7 @@ func (s *Server) upload(ctx context.Context, rules *apiRules, tenant string, mr 
 		expires = now.Add(s.cfg.TTL)
 	}
 	meta := storage.Meta{ID: id, OriginalName: original, ContentType: contentType, Created: now, Expires: expires}
-	src := &sourceReader{r: br}
+	src := &sourceReader{r: br, charge: charge}
 	put := storage.PutOptions{Size: -1, MaxSize: maxSize, Meta: meta}
 
 	var (
@@ -311,6 +324,7 @@ func (s *Server) upload(ctx context.Context, rules *apiRules, tenant string, mr 
 			return nil, s.putError(err, src, quotaBound)
 		}
 	}
+	done = true
 	return &uploadResult{
 		meta:     stored,
 		path:     dir,
@@ -320,31 +334,25 @@ func (s *Server) upload(ctx context.Context, rules *apiRules, tenant string, mr 
 	}, nil
 }
 
-// sizeLimit returns the most bytes this tenant may upload now, and whether
-// that bound comes from the quota (403) rather than the size limit (413).
-func (s *Server) sizeLimit(ctx context.Context, tenant string) (int64, bool, *apiError) {
+// sizeLimit opens the upload's quota charge and returns the most bytes
+// this tenant may upload now, and whether that bound comes from the quota
+// (403) rather than the size limit (413). The caller must finish the
+// charge.
+func (s *Server) sizeLimit(ctx context.Context, tenant string) (*quotaCharge, int64, bool, *apiError) {
 	limit := s.cfg.MaxUploadSize
-	if s.cfg.QuotaBytes <= 0 && s.cfg.QuotaFiles <= 0 {
-		return limit, false, nil
-	}
-	u, err := s.store.Usage(ctx, tenant)
+	charge, left, err := s.quota.open(ctx, s.store, tenant)
 	if err != nil {
+		var aerr *apiError
+		if errors.As(err, &aerr) {
+			return nil, 0, false, aerr
+		}
 		s.log.ErrorContext(ctx, "quota check failed", "err", err)
-		return 0, false, errorf(http.StatusInternalServerError, "Internal server error")
+		return nil, 0, false, errorf(http.StatusInternalServerError, "Internal server error")
 	}
-	if s.cfg.QuotaFiles > 0 && u.Files >= s.cfg.QuotaFiles {
-		return 0, false, errorf(http.StatusForbidden, fmt.Sprintf("Quota exhausted: file limit of %d reached", s.cfg.QuotaFiles))
+	if left > 0 && (limit <= 0 || left < limit) {
+		return charge, left, true, nil
 	}
-	if s.cfg.QuotaBytes > 0 {
-		left := s.cfg.QuotaBytes - u.Bytes
-		if left <= 0 {
-			return 0, false, errorf(http.StatusForbidden, fmt.Sprintf("Quota exhausted: storage limit of %d bytes reached", s.cfg.QuotaBytes))
-		}
-		if limit <= 0 || left < limit {
-			return left, true, nil
-		}
-	}
-	return limit, false, nil
+	return charge, limit, false, nil
 }
 
 // putError maps a failed Put to the client's error.

@@ -1,0 +1,159 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"testing"
+
+	"github.com/fileup/fileup/storage"
+)
+
+// usageFunc adapts a function to usageReader.
+type usageFunc func(ctx context.Context, tenant string) (storage.Usage, error)
+
+func (f usageFunc) Usage(ctx context.Context, tenant string) (storage.Usage, error) {
+	return f(ctx, tenant)
+}
+
+func fixedUsage(u storage.Usage) usageReader {
+	return usageFunc(func(context.Context, string) (storage.Usage, error) { return u, nil })
+}
+
+func mustOpen(t *testing.T, l *quotaLedger, store usageReader) *quotaCharge {
+	t.Helper()
+	c, _, err := l.open(context.Background(), store, "t")
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	return c
+}
+
+func wantStatus(t *testing.T, err error, status int) {
+	t.Helper()
+	var aerr *apiError
+	if !errors.As(err, &aerr) || aerr.Status != status {
+		t.Errorf("error = %v, want a %d envelope", err, status)
+	}
+}
+
+func TestQuotaLedger(t *testing.T) {
+	ctx := context.Background()
+	empty := fixedUsage(storage.Usage{})
+
+	t.Run("no quotas means no ledger", func(t *testing.T) {
+		l := newQuotaLedger(0, 0)
+		c, left, err := l.open(ctx, empty, "t")
+		if c != nil || left != 0 || err != nil || c.add(1<<40) != nil {
+			t.Errorf("nil ledger: %v %d %v", c, left, err)
+		}
+		c.finish(true) // must not panic
+	})
+
+	t.Run("left is the quota minus the store's usage", func(t *testing.T) {
+		l := newQuotaLedger(1000, 0)
+		c, left, err := l.open(ctx, fixedUsage(storage.Usage{Bytes: 300, Files: 1}), "t")
+		if err != nil || left != 700 {
+			t.Fatalf("open = %d, %v; want 700 left", left, err)
+		}
+		c.finish(false)
+		_, _, err = l.open(ctx, fixedUsage(storage.Usage{Bytes: 1000}), "t")
+		wantStatus(t, err, http.StatusForbidden)
+	})
+
+	t.Run("a refused upload gives its bytes back at once", func(t *testing.T) {
+		l := newQuotaLedger(1000, 0)
+		a, b := mustOpen(t, l, empty), mustOpen(t, l, empty)
+		if err := a.add(600); err != nil {
+			t.Fatal(err)
+		}
+		wantStatus(t, b.add(600), http.StatusForbidden)
+		wantStatus(t, b.add(1), http.StatusForbidden) // and keeps refusing
+		if err := a.add(300); err != nil {
+			t.Errorf("A within the quota after B was refused: %v", err)
+		}
+		wantStatus(t, a.add(101), http.StatusForbidden)
+	})
+
+	t.Run("committed bytes count until the store is read again", func(t *testing.T) {
+		l := newQuotaLedger(1000, 0)
+		a, b := mustOpen(t, l, empty), mustOpen(t, l, empty)
+		if err := a.add(700); err != nil {
+			t.Fatal(err)
+		}
+		a.finish(true) // B is still in flight, so the entry lives on
+		wantStatus(t, b.add(301), http.StatusForbidden)
+		// The next upload reads the store, which now holds A's 700 bytes:
+		// counted once, not twice.
+		c, left, err := l.open(ctx, fixedUsage(storage.Usage{Bytes: 700, Files: 1}), "t")
+		if err != nil || left != 300 {
+			t.Fatalf("open after commit = %d, %v; want 300 left", left, err)
+		}
+		if err := c.add(300); err != nil {
+			t.Errorf("the 300 bytes left: %v", err)
+		}
+	})
+
+	t.Run("files are reserved in flight and given back on failure", func(t *testing.T) {
+		l := newQuotaLedger(0, 2)
+		a, b := mustOpen(t, l, empty), mustOpen(t, l, empty)
+		_, _, err := l.open(ctx, empty, "t")
+		wantStatus(t, err, http.StatusForbidden)
+		b.finish(false)
+		c := mustOpen(t, l, empty)
+		a.finish(true)
+		c.finish(true)
+		a.finish(true) // twice is once
+		if len(l.tenants) != 0 {
+			t.Errorf("ledger keeps %d tenants after every upload finished", len(l.tenants))
+		}
+	})
+
+	t.Run("tenants are separate", func(t *testing.T) {
+		l := newQuotaLedger(0, 1)
+		a := mustOpen(t, l, empty)
+		defer a.finish(false)
+		if _, _, err := l.open(ctx, empty, "other"); err != nil {
+			t.Errorf("another tenant: %v", err)
+		}
+	})
+
+	t.Run("a stale reading of the store is ignored", func(t *testing.T) {
+		l := newQuotaLedger(1000, 0)
+		entered, proceed := make(chan struct{}), make(chan struct{})
+		slow := usageFunc(func(context.Context, string) (storage.Usage, error) {
+			close(entered)
+			<-proceed
+			return storage.Usage{}, nil // read before B's file landed
+		})
+		done := make(chan *quotaCharge)
+		go func() {
+			c, _, _ := l.open(ctx, slow, "t")
+			done <- c
+		}()
+		<-entered
+		b, left, err := l.open(ctx, fixedUsage(storage.Usage{Bytes: 800, Files: 1}), "t")
+		if err != nil || left != 200 {
+			t.Fatalf("open = %d, %v; want 200 left", left, err)
+		}
+		close(proceed)
+		a := <-done
+		if a == nil {
+			t.Fatal("slow open failed")
+		}
+		wantStatus(t, a.add(201), http.StatusForbidden)
+		b.finish(false)
+	})
+
+	t.Run("a failed reading of the store is an error and no reservation", func(t *testing.T) {
+		l := newQuotaLedger(0, 1)
+		broken := usageFunc(func(context.Context, string) (storage.Usage, error) { return storage.Usage{}, errors.New("disk gone") })
+		if _, _, err := l.open(ctx, broken, "t"); err == nil {
+			t.Fatal("open succeeded with a failing store")
+		}
+		if len(l.tenants) != 0 {
+			t.Errorf("a failed open left %d tenants", len(l.tenants))
+		}
+		mustOpen(t, l, empty).finish(false)
+	})
+}

@@ -1,0 +1,145 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"sync"
+	"testing"
+
+	"github.com/fileup/fileup/server"
+	"github.com/fileup/fileup/storage"
+	"github.com/fileup/fileup/storage/storagetest"
+)
+
+// Quotas hold when one token uploads several files at once: uploads that
+// are all in flight together cannot each claim the whole remaining quota.
+// On disk and on a real S3-compatible server.
+func TestQuotaConcurrentUploads(t *testing.T) {
+	t.Run("disk", func(t *testing.T) { testQuotaConcurrentUploads(t, newEnv) })
+	t.Run("s3", func(t *testing.T) {
+		testQuotaConcurrentUploads(t, func(t *testing.T, mod func(*server.Config)) *env {
+			store, err := storage.NewS3(context.Background(), storagetest.S3FromEnv(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return newEnvWithStore(t, store, "", mod)
+		})
+	})
+}
+
+func testQuotaConcurrentUploads(t *testing.T, newEnv func(*testing.T, func(*server.Config)) *env) {
+	const (
+		uploads = 8
+		first   = 200 << 10 // bytes each upload sends before any finishes
+		rest    = 100 << 10
+		size    = first + rest
+	)
+	tests := []struct {
+		name         string
+		bytes, files int64
+		maxOK        int
+	}{
+		{"bytes", 1 << 20, 0, (1 << 20) / size},
+		{"files", 0, 3, 3},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, func(c *server.Config) { c.QuotaBytes, c.QuotaFiles = tc.bytes, tc.files })
+			type result struct {
+				status int
+				body   []byte
+				err    error
+			}
+			results := make([]result, uploads)
+			var sent, done sync.WaitGroup
+			release := make(chan struct{})
+			for i := range uploads {
+				pr, pw := io.Pipe()
+				mw := multipart.NewWriter(pw)
+				sent.Add(1)
+				done.Add(2)
+				go func() { // the client side: half the file, wait, the rest
+					defer done.Done()
+					data := randomBytes(size)
+					err := mw.WriteField("uploadPath", "q")
+					if err == nil {
+						err = mw.WriteField("fileName", fmt.Sprintf("f%d", i))
+					}
+					var w io.Writer
+					if err == nil {
+						w, err = mw.CreateFormFile("file", "f")
+					}
+					if err == nil {
+						_, err = w.Write(data[:first])
+					}
+					sent.Done()
+					<-release
+					if err == nil {
+						_, err = w.Write(data[first:])
+					}
+					if err == nil {
+						err = mw.Close()
+					}
+					pw.CloseWithError(err) // a refused upload's body may be cut: fine
+				}()
+				go func() {
+					defer done.Done()
+					defer pr.Close()
+					req, err := http.NewRequest(http.MethodPost, e.srv.URL+kiePath, pr)
+					if err != nil {
+						results[i].err = err
+						return
+					}
+					req.Header.Set("Content-Type", mw.FormDataContentType())
+					req.Header.Set("Authorization", "Bearer "+tokenA)
+					resp, err := e.client.Do(req)
+					if err != nil {
+						results[i].err = err
+						return
+					}
+					defer resp.Body.Close()
+					body, err := io.ReadAll(resp.Body)
+					results[i] = result{resp.StatusCode, body, err}
+				}()
+			}
+			sent.Wait()
+			close(release)
+			done.Wait()
+
+			ok := 0
+			for i, r := range results {
+				if r.err != nil {
+					t.Errorf("upload %d: %v", i, r.err)
+					continue
+				}
+				switch r.status {
+				case http.StatusOK:
+					ok++
+				default:
+					t.Logf("upload %d: %d %s", i, r.status, r.body)
+					wantEnvelope(t, &http.Response{StatusCode: r.status, Header: http.Header{"Content-Type": {"application/json"}}}, r.body, http.StatusForbidden, "Quota exhausted")
+				}
+			}
+			if ok == 0 || ok > tc.maxOK {
+				t.Errorf("%d of %d concurrent uploads succeeded, want 1..%d", ok, uploads, tc.maxOK)
+			}
+			u, err := e.store.Usage(context.Background(), server.TenantOf(tokenA))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if u.Files != int64(ok) || u.Bytes != int64(ok)*size {
+				t.Errorf("store usage = %+v, want %d files of %d bytes", u, ok, size)
+			}
+			// Once the others are gone, the quota left is usable again.
+			if ok < tc.maxOK {
+				resp, body := e.post(kiePath, tokenA, field("uploadPath", "q"), field("fileName", "again"), file("f", randomBytes(size)))
+				if resp.StatusCode != http.StatusOK {
+					t.Errorf("upload within the quota left after the race: %d %s", resp.StatusCode, body)
+				}
+			}
+		})
+	}
+}
