@@ -466,7 +466,7 @@ func (d *Disk) Usage(ctx context.Context, tenant string) (Usage, error) {
 	}
 	var u Usage
 	now := time.Now()
-	err := d.walkObjects(ctx, tenant, func(name string, m Meta) error {
+	err := d.walkObjects(ctx, tenant, func(_ string, m Meta, _ os.FileInfo) error {
 		if !m.Expired(now) {
 			u.Bytes += m.Size
 			u.Files++
@@ -488,15 +488,18 @@ func (d *Disk) DeleteExpired(ctx context.Context, now time.Time) (int, error) {
 			continue
 		}
 		tenant := e.Name()
-		err := d.walkObjects(ctx, tenant, func(name string, m Meta) error {
+		err := d.walkObjects(ctx, tenant, func(name string, m Meta, seen os.FileInfo) error {
 			if !m.Expired(now) {
 				return nil
 			}
-			if err := d.root.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return fmt.Errorf("storage: %w", err)
+			ok, err := d.removeIfSame(name, seen)
+			if err != nil {
+				return err
 			}
-			deleted++
-			d.pruneDirs(tenant, path.Dir(name))
+			if ok {
+				deleted++
+				d.pruneDirs(tenant, path.Dir(name))
+			}
 			return nil
 		})
 		if err != nil {
@@ -506,8 +509,44 @@ func (d *Disk) DeleteExpired(ctx context.Context, now time.Time) (int, error) {
 	return deleted, nil
 }
 
-// walkObjects calls fn for every object file of a tenant.
-func (d *Disk) walkObjects(ctx context.Context, tenant string, fn func(name string, m Meta) error) error {
+// removeIfSame removes name if it is still the file seen (the expired
+// version DeleteExpired read), and reports whether it did. A Put or Move
+// may have renamed a new version into place since: the file is renamed
+// aside first, which is atomic, and only then compared. A new version
+// taken aside by mistake is linked back, unless a newer one still has
+// taken its place, in which case the one aside was superseded anyway.
+func (d *Disk) removeIfSame(name string, seen os.FileInfo) (bool, error) {
+	aside := path.Dir(name) + "/" + tmpPrefix + randomHex(8)
+	if err := d.root.Rename(name, aside); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return false, nil // deleted or moved meanwhile
+		}
+		return false, fmt.Errorf("storage: %w", err)
+	}
+	fi, err := d.root.Lstat(aside)
+	if err == nil && !os.SameFile(fi, seen) {
+		if err := d.root.Link(aside, name); err != nil && !errors.Is(err, fs.ErrExist) {
+			// No hard links here: rename it back, which can only replace a
+			// version newer still if one landed in these microseconds.
+			if err := d.root.Rename(aside, name); err != nil {
+				return false, fmt.Errorf("storage: restoring %s: %w", name, err)
+			}
+			return false, nil
+		}
+		if err := d.root.Remove(aside); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return false, fmt.Errorf("storage: %w", err)
+		}
+		return false, nil
+	}
+	if err := d.root.Remove(aside); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return false, fmt.Errorf("storage: %w", err)
+	}
+	return true, nil
+}
+
+// walkObjects calls fn for every object file of a tenant, with its
+// metadata and the FileInfo of the file it was read from.
+func (d *Disk) walkObjects(ctx context.Context, tenant string, fn func(name string, m Meta, fi os.FileInfo) error) error {
 	var objects []string
 	err := fs.WalkDir(d.root.FS(), tenant, func(p string, e fs.DirEntry, err error) error {
 		if err != nil {
@@ -533,11 +572,15 @@ func (d *Disk) walkObjects(ctx context.Context, tenant string, fn func(name stri
 			continue // removed meanwhile
 		}
 		m, err := readMeta(f)
+		var fi os.FileInfo
+		if err == nil {
+			fi, err = f.Stat()
+		}
 		f.Close()
 		if err != nil {
 			continue // not an object file: left alone
 		}
-		if err := fn(p, m); err != nil {
+		if err := fn(p, m, fi); err != nil {
 			return err
 		}
 	}

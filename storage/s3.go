@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/url"
 	"os"
 	"strconv"
@@ -42,6 +43,9 @@ type S3Config struct {
 	// configuration. Negative: install no rule (and leave the bucket's
 	// configuration alone).
 	LifecycleDays int
+	// Logger receives what the store recovers from without failing a call,
+	// such as a staging copy Move could not remove (default slog.Default()).
+	Logger *slog.Logger
 }
 
 // ParseS3URL parses s3://BUCKET?endpoint=HOST:PORT&secure=false&region=R&prefix=P
@@ -107,8 +111,9 @@ func ParseS3URL(raw string) (S3Config, error) {
 // an MD5 of the parts' MD5s plus "-N" for a multipart upload: either way it
 // changes with the content).
 type S3 struct {
-	c   *minio.Client
-	cfg S3Config
+	c     *minio.Client
+	cfg   S3Config
+	locks keyLocks
 }
 
 // User metadata keys (canonical header form, without X-Amz-Meta-).
@@ -150,6 +155,9 @@ func NewS3(ctx context.Context, cfg S3Config) (*S3, error) {
 	})
 	if err != nil {
 		return nil, fmt.Errorf("storage: s3: %w", err)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
 	}
 	s := &S3{c: c, cfg: cfg}
 	exists, err := c.BucketExists(ctx, cfg.Bucket)
@@ -271,6 +279,7 @@ func (s *S3) Put(ctx context.Context, tenant, key string, r io.Reader, opts PutO
 	if err != nil {
 		return Meta{}, err
 	}
+	defer s.locks.write(name)()
 	meta := opts.Meta
 	meta.Tenant, meta.Key, meta.SHA256 = tenant, key, ""
 	if meta.Created.IsZero() {
@@ -460,6 +469,8 @@ func (s *S3) Move(ctx context.Context, fromTenant, fromKey, toTenant, toKey stri
 	if err != nil {
 		return Meta{}, err
 	}
+	defer s.locks.write(from)()
+	defer s.locks.write(to)()
 	src, err := s.c.StatObject(ctx, s.cfg.Bucket, from, minio.StatObjectOptions{})
 	if err != nil {
 		if notFound(err) {
@@ -481,8 +492,10 @@ func (s *S3) Move(ctx context.Context, fromTenant, fromKey, toTenant, toKey stri
 		return Meta{}, fmt.Errorf("storage: s3 move: %w", err)
 	}
 	m.ETagHint = info.ETag
+	// The destination is in place: the move has happened. A source that
+	// cannot be removed now is left to DeleteExpired.
 	if err := s.c.RemoveObject(ctx, s.cfg.Bucket, from, minio.RemoveObjectOptions{}); err != nil && !notFound(err) {
-		return Meta{}, fmt.Errorf("storage: s3 move: removing source: %w", err)
+		s.cfg.Logger.Warn("storage: s3 move: source left behind for the janitor", "object", from, "err", err)
 	}
 	return m, nil
 }
@@ -536,20 +549,50 @@ func (s *S3) Usage(ctx context.Context, tenant string) (Usage, error) {
 	return u, err
 }
 
-// DeleteExpired implements Store.
+// DeleteExpired implements Store. S3 cannot make a delete conditional on
+// the version listed, so each expired object is stat'ed again, and
+// deleted, while no Put or Move of this store writes its key: a key being
+// written is skipped. Stores of other processes sharing the bucket are not
+// excluded.
 func (s *S3) DeleteExpired(ctx context.Context, now time.Time) (int, error) {
 	n := 0
 	err := s.list(ctx, "", func(tenant, key string, m Meta) error {
 		if !m.Expired(now) {
 			return nil
 		}
-		if err := s.Delete(ctx, tenant, key); err != nil {
-			return err
+		deleted, err := s.deleteIfExpired(ctx, tenant, key, now)
+		if deleted {
+			n++
 		}
-		n++
-		return nil
+		return err
 	})
 	return n, err
+}
+
+func (s *S3) deleteIfExpired(ctx context.Context, tenant, key string, now time.Time) (bool, error) {
+	name, err := s.object(tenant, key)
+	if err != nil {
+		return false, err
+	}
+	unlock, ok := s.locks.tryDelete(name)
+	if !ok {
+		return false, nil // being overwritten
+	}
+	defer unlock()
+	oi, err := s.c.StatObject(ctx, s.cfg.Bucket, name, minio.StatObjectOptions{})
+	if err != nil {
+		if notFound(err) {
+			return false, nil
+		}
+		return false, fmt.Errorf("storage: s3 stat: %w", err)
+	}
+	if !s.metaFrom(tenant, key, oi).Expired(now) {
+		return false, nil // replaced since it was listed
+	}
+	if err := s.c.RemoveObject(ctx, s.cfg.Bucket, name, minio.RemoveObjectOptions{}); err != nil && !notFound(err) {
+		return false, fmt.Errorf("storage: s3 delete: %w", err)
+	}
+	return true, nil
 }
 
 var _ Store = (*S3)(nil)

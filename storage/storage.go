@@ -127,11 +127,14 @@ type Store interface {
 	// Move moves an object written with Put (typically under a staging
 	// tenant) to (toTenant, toKey), replacing any object there atomically.
 	// The result keeps the source's Size, SHA256 and Created and takes ID,
-	// OriginalName, ContentType and Expires from meta.
+	// OriginalName, ContentType and Expires from meta. Once the
+	// destination is in place Move succeeds, even if the source could not
+	// be removed (it then stays until it expires).
 	Move(ctx context.Context, fromTenant, fromKey, toTenant, toKey string, meta Meta) (Meta, error)
 	// Usage sums the tenant's unexpired objects.
 	Usage(ctx context.Context, tenant string) (Usage, error)
 	// DeleteExpired removes every object expired at now and returns how
-	// many it removed.
+	// many it removed. An object that a Put or Move replaces while
+	// DeleteExpired runs is kept: only the expired version is removed.
 	DeleteExpired(ctx context.Context, now time.Time) (int, error)
 }

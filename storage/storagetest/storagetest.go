@@ -413,6 +413,45 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		}
 	})
 
+	// The janitor must never delete a version that replaced the expired
+	// one it read: an overwrite racing DeleteExpired survives it.
+	t.Run("DeleteExpiredKeepsOverwrite", func(t *testing.T) {
+		s := newStore(t)
+		const key = "race/k"
+		past := storage.Meta{Expires: time.Now().Add(-time.Hour)}
+		for i := range 200 {
+			if _, err := s.Put(ctx, tenant, key, strings.NewReader("expired"), storage.PutOptions{Size: -1, Meta: past}); err != nil {
+				t.Fatal(err)
+			}
+			fresh := "fresh " + strconv.Itoa(i)
+			var wg sync.WaitGroup
+			var putErr, delErr error
+			var deleted int
+			wg.Add(2)
+			go func() {
+				defer wg.Done()
+				deleted, delErr = s.DeleteExpired(ctx, time.Now())
+			}()
+			go func() {
+				defer wg.Done()
+				_, putErr = s.Put(ctx, tenant, key, strings.NewReader(fresh), storage.PutOptions{Size: -1, Meta: storage.Meta{Expires: time.Now().Add(time.Hour)}})
+			}()
+			wg.Wait()
+			if putErr != nil || delErr != nil || deleted > 1 {
+				t.Fatalf("iteration %d: Put: %v; DeleteExpired = %d, %v", i, putErr, deleted, delErr)
+			}
+			o, err := s.Get(ctx, tenant, key)
+			if err != nil {
+				t.Fatalf("iteration %d: the overwrite that raced DeleteExpired is gone: %v", i, err)
+			}
+			b, err := io.ReadAll(o)
+			o.Close()
+			if err != nil || string(b) != fresh {
+				t.Fatalf("iteration %d: read %q, %v; want %q", i, b, err, fresh)
+			}
+		}
+	})
+
 	t.Run("Move", func(t *testing.T) {
 		s := newStore(t)
 		data := random(50_000)
