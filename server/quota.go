@@ -16,10 +16,12 @@ import (
 // For each tenant with uploads in flight, the ledger keeps the usage last
 // read from the store (base), what this process has committed since, and
 // what uploads in flight have read so far (bytes) or reserved (files).
-// Every upload re-reads the store's usage when it starts, so overwrites,
-// deletions and expiries are picked up; commits that land while the store
-// is being read may be counted twice until the next refresh, which errs on
-// the side of refusing. The ledger lives in one process: replicas sharing
+// Every upload re-reads the store's usage when it starts, so deletions and
+// expiries are picked up; commits that land while the store is being read
+// may be counted twice until the next refresh, which errs on the side of
+// refusing. An upload that replaces a file commits only the difference
+// (see quotaCharge.replacing); while it is in flight, both versions count,
+// as both are stored until it commits. The ledger lives in one process: replicas sharing
 // a bucket each enforce the quota on their own uploads only.
 type quotaLedger struct {
 	bytes, files int64 // the quotas; 0 means unlimited
@@ -67,6 +69,9 @@ type quotaCharge struct {
 	name  string
 	t     *tenantUsage
 	bytes int64 // read so far
+	// replaced is the file the upload will replace, if any: its commit
+	// changes the tenant's usage by the difference.
+	replaced storage.Usage
 	// reserved: the charge holds one in-flight file; refused: it went over
 	// the byte quota; done: finished.
 	reserved, refused, done bool
@@ -146,6 +151,17 @@ func (c *quotaCharge) add(n int) error {
 	return nil
 }
 
+// replacing records the file the upload is about to replace (its size, and
+// one file), as found just before the upload commits.
+func (c *quotaCharge) replacing(m storage.Meta, exists bool) {
+	if c == nil || !exists {
+		return
+	}
+	c.l.mu.Lock()
+	defer c.l.mu.Unlock()
+	c.replaced = storage.Usage{Bytes: m.Size, Files: 1}
+}
+
 // finish ends the upload: a stored file moves from in flight to
 // committed; a failed one gives back what it reserved.
 func (c *quotaCharge) finish(stored bool) {
@@ -158,8 +174,8 @@ func (c *quotaCharge) finish(stored bool) {
 		return
 	}
 	if stored && !c.refused {
-		c.t.committed.Bytes += c.bytes
-		c.t.committed.Files++
+		c.t.committed.Bytes += c.bytes - c.replaced.Bytes
+		c.t.committed.Files += 1 - c.replaced.Files
 	}
 	c.releaseLocked()
 }

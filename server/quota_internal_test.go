@@ -94,6 +94,32 @@ func TestQuotaLedger(t *testing.T) {
 		}
 	})
 
+	t.Run("an overwrite commits only the difference", func(t *testing.T) {
+		l := newQuotaLedger(1000, 3)
+		stored := fixedUsage(storage.Usage{Bytes: 300, Files: 1}) // k, 300 bytes
+		a := mustOpen(t, l, stored)                               // a new file, in flight throughout
+		if err := a.add(100); err != nil {
+			t.Fatal(err)
+		}
+		b := mustOpen(t, l, stored) // replaces k with 250 bytes
+		b.replacing(storage.Meta{Size: 300}, true)
+		if err := b.add(250); err != nil {
+			t.Fatalf("in flight, both versions fit: %v", err)
+		}
+		b.finish(true)
+		// Stored: k (250) + a so far (100); a may add 650 more, not 350.
+		if err := a.add(650); err != nil {
+			t.Errorf("the overwrite was counted twice: %v", err)
+		}
+		wantStatus(t, a.add(1), http.StatusForbidden)
+		// Files: k and a; a third fits, a fourth does not.
+		c := mustOpen(t, l, stored)
+		_, _, err := l.open(ctx, stored, "t")
+		wantStatus(t, err, http.StatusForbidden)
+		c.finish(false)
+		a.finish(false)
+	})
+
 	t.Run("files are reserved in flight and given back on failure", func(t *testing.T) {
 		l := newQuotaLedger(0, 2)
 		a, b := mustOpen(t, l, empty), mustOpen(t, l, empty)

@@ -6,8 +6,10 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/fileup/fileup/server"
 	"github.com/fileup/fileup/storage"
@@ -142,4 +144,98 @@ func testQuotaConcurrentUploads(t *testing.T, newEnv func(*testing.T, func(*serv
 			}
 		})
 	}
+}
+
+// An overwrite that commits while another upload of the token is in flight
+// counts once: the file it replaces no longer counts against the quota.
+func TestQuotaOverwriteWhileUploading(t *testing.T) {
+	for _, store := range []string{"disk", "s3"} {
+		t.Run(store, func(t *testing.T) {
+			mod := func(c *server.Config) { c.QuotaBytes = 100 }
+			var e *env
+			if store == "disk" {
+				e = newEnv(t, mod)
+			} else {
+				s3, err := storage.NewS3(context.Background(), storagetest.S3FromEnv(t))
+				if err != nil {
+					t.Fatal(err)
+				}
+				e = newEnvWithStore(t, s3, "", mod)
+			}
+			k := randomBytes(30)
+			overwrite := func() {
+				t.Helper()
+				if resp, body := e.post(kiePath, tokenA, field("uploadPath", "d"), field("fileName", "k"), file("k", k)); resp.StatusCode != http.StatusOK {
+					t.Fatalf("upload of k: %d %s", resp.StatusCode, body)
+				}
+			}
+			overwrite()
+
+			// A long upload of 45 bytes: 10, then (after the overwrite) 35.
+			// Stored at the end: k (30) + 45 = 75 of 100 bytes.
+			pr, pw := io.Pipe()
+			mw := multipart.NewWriter(pw)
+			status := make(chan int, 1)
+			go func() {
+				defer pr.Close()
+				req, err := http.NewRequest(http.MethodPost, e.srv.URL+kiePath, pr)
+				if err != nil {
+					t.Error(err)
+					status <- 0
+					return
+				}
+				req.Header.Set("Content-Type", mw.FormDataContentType())
+				req.Header.Set("Authorization", "Bearer "+tokenA)
+				resp, err := e.client.Do(req)
+				if err != nil {
+					t.Error(err)
+					status <- 0
+					return
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					t.Logf("long upload: %d %s", resp.StatusCode, body)
+				}
+				status <- resp.StatusCode
+			}()
+			data := randomBytes(45)
+			mw.WriteField("uploadPath", "d")
+			mw.WriteField("fileName", "long")
+			w, err := mw.CreateFormFile("file", "long")
+			if err != nil {
+				t.Fatal(err)
+			}
+			w.Write(data[:10])
+			waitInFlight(t, e, 1)
+
+			overwrite() // twice, for good measure: each counts once
+			overwrite()
+
+			w.Write(data[10:])
+			mw.Close()
+			pw.Close()
+			if got := <-status; got != http.StatusOK {
+				t.Errorf("long upload = %d, want 200: 75 of 100 bytes are stored at the end", got)
+			}
+			u, err := e.store.Usage(context.Background(), server.TenantOf(tokenA))
+			if err != nil || u.Bytes != 75 || u.Files != 2 {
+				t.Errorf("store usage = %+v, %v; want 75 bytes in 2 files", u, err)
+			}
+		})
+	}
+}
+
+// waitInFlight waits until the server is receiving n uploads.
+func waitInFlight(t *testing.T, e *env, n int) {
+	t.Helper()
+	want := fmt.Sprintf("fileup_uploads_in_flight %d\n", n)
+	for range 500 {
+		_, body := e.get(e.srv.URL + "/metrics")
+		if strings.Contains(string(body), want) {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("the server never had %d uploads in flight", n)
 }

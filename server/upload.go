@@ -30,8 +30,11 @@ const (
 	// namespaces are hex digests, so this name cannot collide with one.
 	stagingTenant = "staging"
 	// stagingTTL bounds how long an orphaned staged object (after a crash)
-	// survives before the janitor removes it.
-	stagingTTL = time.Hour
+	// survives before the janitor removes it. It counts from the start of
+	// the upload (the store takes an object's metadata before its bytes),
+	// so it must outlast the slowest upload: one that trickles in under
+	// StallTimeout for longer than this fails instead of being stored.
+	stagingTTL = 24 * time.Hour
 )
 
 // field names (canonical) that decide where a file is stored.
@@ -296,6 +299,7 @@ func (s *Server) upload(ctx context.Context, rules *apiRules, tenant string, mr 
 			return nil, aerr
 		}
 		src.atEOF = func() *apiError { return form.finish(mr) }
+		s.noteReplaced(ctx, charge, tenant, dir+"/"+name)
 		stored, err = s.store.Put(ctx, tenant, dir+"/"+name, src, put)
 		if err != nil {
 			return nil, s.putError(err, src, quotaBound)
@@ -305,7 +309,7 @@ func (s *Server) upload(ctx context.Context, rules *apiRules, tenant string, mr 
 		// the form, then move it into place (a rename on disk).
 		stageKey := tenant + "/" + id
 		staged := put
-		staged.Meta.Expires = now.Add(stagingTTL)
+		staged.Meta.Expires = now.Add(stagingTTL) // from the start of the upload: see stagingTTL
 		if _, err := s.store.Put(ctx, stagingTenant, stageKey, src, staged); err != nil {
 			return nil, s.putError(err, src, quotaBound)
 		}
@@ -318,6 +322,7 @@ func (s *Server) upload(ctx context.Context, rules *apiRules, tenant string, mr 
 			discard()
 			return nil, aerr
 		}
+		s.noteReplaced(ctx, charge, tenant, dir+"/"+name)
 		stored, err = s.store.Move(ctx, stagingTenant, stageKey, tenant, dir+"/"+name, meta)
 		if err != nil {
 			discard()
@@ -332,6 +337,18 @@ func (s *Server) upload(ctx context.Context, rules *apiRules, tenant string, mr 
 		url:      s.objectURL(r, tenant, dir+"/"+name),
 		uploaded: stored.Created,
 	}, nil
+}
+
+// noteReplaced tells the quota charge which file, if any, the upload will
+// replace at key, so that its commit counts only the difference. With no
+// quota it costs nothing; a failed lookup counts as no file (which errs
+// on the side of refusing later uploads until the next refresh).
+func (s *Server) noteReplaced(ctx context.Context, charge *quotaCharge, tenant, key string) {
+	if charge == nil {
+		return
+	}
+	m, err := s.store.Stat(ctx, tenant, key)
+	charge.replacing(m, err == nil)
 }
 
 // sizeLimit opens the upload's quota charge and returns the most bytes
