@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"path"
 	"time"
 
@@ -179,7 +180,8 @@ var _ Uploader = (*Client)(nil)
 var ErrMissingPath = errors.New("wrapper: kie requires an upload path (UploadPath)")
 
 // New returns a Client for vendor at baseURL ("" for the vendor's own
-// server; any fileup reference server speaks both APIs).
+// server; any fileup reference server speaks both APIs). baseURL must be an
+// absolute http or https URL.
 func New(vendor Vendor, baseURL string, opts ...Option) (*Client, error) {
 	c := &Client{vendor: vendor, baseURL: baseURL}
 	switch vendor {
@@ -193,6 +195,9 @@ func New(vendor Vendor, baseURL string, opts ...Option) (*Client, error) {
 		}
 	default:
 		return nil, fmt.Errorf("wrapper: unknown vendor %q (want %q or %q)", vendor, Kie, Evolink)
+	}
+	if err := checkBaseURL(c.baseURL); err != nil {
+		return nil, err
 	}
 	c.cfg = config{retry: DefaultRetryPolicy, httpClient: &http.Client{}}
 	for _, o := range opts {
@@ -212,6 +217,17 @@ func New(vendor Vendor, baseURL string, opts ...Option) (*Client, error) {
 		return nil, fmt.Errorf("wrapper: %w", err)
 	}
 	return c, nil
+}
+
+func checkBaseURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("wrapper: base URL: %w", err)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("wrapper: base URL %q: want an absolute http or https URL", raw)
+	}
+	return nil
 }
 
 // NewKie is New(Kie, baseURL, opts...).
@@ -272,7 +288,10 @@ func (c *Client) Upload(ctx context.Context, src Source, opts ...UploadOption) (
 		return nil, err
 	}
 	// Fail on a missing token before opening or sending anything.
-	probe, _ := http.NewRequestWithContext(ctx, http.MethodPost, c.baseURL, nil)
+	probe, err := http.NewRequestWithContext(ctx, http.MethodPost, c.baseURL, nil)
+	if err != nil {
+		return nil, fmt.Errorf("wrapper: %w", err)
+	}
 	if err := c.cfg.auth(ctx, probe); err != nil {
 		return nil, err
 	}

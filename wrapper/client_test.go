@@ -3,6 +3,7 @@ package wrapper_test
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -327,6 +328,20 @@ func TestRetries(t *testing.T) {
 			t.Errorf("err %v", err)
 		}
 	})
+	t.Run("a refused redirect is not retried", func(t *testing.T) {
+		var hits atomic.Int32
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			hits.Add(1)
+			http.Redirect(w, r, "/elsewhere", http.StatusTemporaryRedirect)
+		}))
+		defer srv.Close()
+		hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return errors.New("redirects not allowed") }}
+		up, _ := wrapper.NewKie(srv.URL, wrapper.WithToken(secret), wrapper.WithHTTPClient(hc), fast)
+		_, err := up.Upload(context.Background(), wrapper.File(tempFile(t, "x")), wrapper.UploadPath("p"))
+		if err == nil || wrapper.IsRetryable(err) || hits.Load() != 1 {
+			t.Errorf("err %v after %d attempts, want one attempt", err, hits.Load())
+		}
+	})
 	t.Run("cancellation stops the backoff", func(t *testing.T) {
 		_, srv := newRecorder(t, envelopeReply(503, 503, "busy", "Retry-After", "30"))
 		up, _ := wrapper.NewKie(srv.URL, wrapper.WithToken(secret), fast)
@@ -360,6 +375,16 @@ func TestRedirectReplaysBody(t *testing.T) {
 func TestDefaultsAndVendors(t *testing.T) {
 	if _, err := wrapper.New("acme", ""); err == nil {
 		t.Error("unknown vendor accepted")
+	}
+	for _, base := range []string{"http://bad host", "example.com/api", "/api", "ftp://example.com", "http://", "://x"} {
+		if _, err := wrapper.New(wrapper.Kie, base, wrapper.WithToken(secret)); err == nil {
+			t.Errorf("base URL %q accepted", base)
+		}
+	}
+	for _, base := range []string{"http://127.0.0.1:8080", "https://example.com/prefix/"} {
+		if _, err := wrapper.New(wrapper.Evolink, base, wrapper.WithToken(secret)); err != nil {
+			t.Errorf("base URL %q: %v", base, err)
+		}
 	}
 	k, _ := wrapper.New(wrapper.Kie, "", wrapper.WithToken(secret))
 	e, _ := wrapper.New(wrapper.Evolink, "", wrapper.WithToken(secret))
@@ -613,6 +638,14 @@ func TestClassifiers(t *testing.T) {
 		{"connection refused", refused, false, false, false, true},
 		{"attempt timeout", &url.Error{Op: "Post", URL: "http://x", Err: context.DeadlineExceeded}, false, false, false, true},
 		{"cut response", fmt.Errorf("reading: %w", io.ErrUnexpectedEOF), false, false, false, true},
+		{"closed before the answer", &url.Error{Op: "Post", URL: "http://x", Err: io.EOF}, false, false, false, true},
+		{"connection reset", &url.Error{Op: "Post", URL: "http://x", Err: &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}}, false, false, false, true},
+		{"DNS server failure", &url.Error{Op: "Post", URL: "http://x", Err: &net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{Err: "server misbehaving", Name: "x", IsTemporary: true}}}, false, false, false, true},
+		{"unknown host", &url.Error{Op: "Post", URL: "http://x", Err: &net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{Err: "no such host", Name: "x", IsNotFound: true}}}, false, false, false, false},
+		{"redirect refused", &url.Error{Op: "Post", URL: "http://x", Err: errors.New("redirects not allowed")}, false, false, false, false},
+		{"unsupported scheme", &url.Error{Op: "Post", URL: "ftp://x", Err: errors.New(`unsupported protocol scheme "ftp"`)}, false, false, false, false},
+		{"TLS alert", &url.Error{Op: "Post", URL: "https://x", Err: &net.OpError{Op: "remote error", Err: errors.New("tls: handshake failure")}}, false, false, false, false},
+		{"HTTP answer to HTTPS", &url.Error{Op: "Post", URL: "https://x", Err: tls.RecordHeaderError{Msg: "first record does not look like a TLS handshake"}}, false, false, false, false},
 		{"canceled", &url.Error{Op: "Post", URL: "http://x", Err: context.Canceled}, false, false, false, false},
 		{"source", &url.Error{Op: "Post", URL: "http://x", Err: &wrapper.SourceError{Err: errors.New("EIO")}}, false, false, false, false},
 		{"missing path", wrapper.ErrMissingPath, false, false, false, false},

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"strings"
 	"syscall"
 	"time"
@@ -101,16 +100,35 @@ func IsRetryable(err error) bool {
 	var (
 		se *SourceError
 		ce *tls.CertificateVerificationError
-		ue *url.Error
-		ne net.Error
 	)
 	switch {
 	case errors.As(err, &se), errors.As(err, &ce), errors.Is(err, ErrNoToken), errors.Is(err, ErrMissingPath),
 		errors.Is(err, context.Canceled):
 		return false
-	case errors.As(err, &ue), errors.As(err, &ne), errors.Is(err, context.DeadlineExceeded),
-		errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.ECONNREFUSED):
+	}
+	return transient(err)
+}
+
+// transient reports whether a transport error is a failure of the network
+// or the connection, which a new attempt may not meet. Failures that would
+// recur (an unknown host, a refused redirect, an unsupported scheme, a TLS
+// alert or a plain-HTTP answer to HTTPS) are not.
+func transient(err error) bool {
+	var (
+		dns *net.DNSError
+		op  *net.OpError
+		ne  net.Error
+	)
+	switch {
+	case errors.As(err, &dns):
+		return !dns.IsNotFound
+	case errors.As(err, &op):
+		return op.Op != "remote error" // dial, read, write; not a TLS alert
+	case errors.As(err, &ne) && ne.Timeout(), errors.Is(err, context.DeadlineExceeded):
 		return true
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.EPIPE):
+		return true // the connection closed before the answer
 	}
 	return false
 }
