@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"io"
 	"mime"
 	"net/http"
 	"net/url"
@@ -92,5 +93,86 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 		disposition = "attachment"
 	}
 	h.Set("Content-Disposition", mime.FormatMediaType(disposition, map[string]string{"filename": path.Base(key)}))
-	http.ServeContent(w, r, "", meta.Created, obj)
+	ew := &envelopeErrors{ResponseWriter: w}
+	content := &seekErrors{ReadSeeker: obj}
+	http.ServeContent(ew, r, "", meta.Created, content)
+	if ew.status >= 500 {
+		cause := content.err
+		if cause == nil {
+			cause = errors.New(strings.TrimSpace(string(ew.detail)))
+		}
+		s.log.ErrorContext(r.Context(), "download failed", "status", ew.status, "err", cause)
+	}
 }
+
+// seekErrors keeps the last failed Seek's error, which ServeContent
+// reports only as "seeker can't seek".
+type seekErrors struct {
+	io.ReadSeeker
+	err error
+}
+
+func (s *seekErrors) Seek(offset int64, whence int) (int64, error) {
+	n, err := s.ReadSeeker.Seek(offset, whence)
+	if err != nil {
+		s.err = err
+	}
+	return n, err
+}
+
+// envelopeErrors turns the errors http.ServeContent writes as plain text
+// (416 for an unsatisfiable range, 412 for a failed precondition, 500 when
+// the object cannot seek) into JSON envelopes. Their other headers, such as
+// a 416's Content-Range, are kept; what ServeContent wrote as the body is
+// kept aside for the log.
+type envelopeErrors struct {
+	http.ResponseWriter
+	status int    // the error status, once one was written
+	detail []byte // the start of ServeContent's error text
+}
+
+// errorMessages are the envelope messages of the statuses ServeContent
+// writes; any other error status is reported by its standard text.
+var errorMessages = map[int]string{
+	http.StatusRequestedRangeNotSatisfiable: "Requested range not satisfiable",
+	http.StatusPreconditionFailed:           "Precondition failed",
+	http.StatusInternalServerError:          "Internal server error",
+}
+
+func (w *envelopeErrors) WriteHeader(code int) {
+	if code < 400 || w.status != 0 {
+		w.ResponseWriter.WriteHeader(code)
+		return
+	}
+	w.status = code
+	msg, ok := errorMessages[code]
+	if !ok {
+		msg = http.StatusText(code)
+	}
+	h := w.Header()
+	h.Del("Content-Disposition")
+	h.Set("Cache-Control", "no-store")
+	writeEnvelope(w.ResponseWriter, code, msg)
+}
+
+func (w *envelopeErrors) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		return w.ResponseWriter.Write(p)
+	}
+	if room := 200 - len(w.detail); room > 0 {
+		w.detail = append(w.detail, p[:min(len(p), room)]...)
+	}
+	return len(p), nil
+}
+
+// ReadFrom keeps the connection's own io.ReaderFrom (and its buffer pool)
+// on the path of a successful download.
+func (w *envelopeErrors) ReadFrom(r io.Reader) (int64, error) {
+	if rf, ok := w.ResponseWriter.(io.ReaderFrom); ok && w.status == 0 {
+		return rf.ReadFrom(r)
+	}
+	return io.Copy(struct{ io.Writer }{w}, r)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *envelopeErrors) Unwrap() http.ResponseWriter { return w.ResponseWriter }
