@@ -38,7 +38,10 @@ type Disk struct {
 }
 
 const (
-	tmpPrefix   = ".fileup-tmp-"
+	tmpPrefix = ".fileup-tmp-"
+	// asidePrefix names an object the janitor has renamed aside to compare
+	// it with the expired version it read (see removeIfSame).
+	asidePrefix = ".fileup-aside-"
 	trailerSize = 16
 	diskMagic   = "FILEUPM1"
 	maxMetaSize = 64 << 10
@@ -48,6 +51,8 @@ var copyBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b
 
 // NewDisk opens (creating it if needed) a disk store at dir and removes
 // temporary files left by interrupted writes (a crash or SIGKILL mid-Put).
+// An object the janitor had renamed aside when the process died is put
+// back, unless it had expired or a newer version has replaced it.
 // One process owns a root: a second NewDisk on a root in use would remove
 // the temporary files of Puts in progress, failing them.
 func NewDisk(dir string) (*Disk, error) {
@@ -74,13 +79,43 @@ func (d *Disk) removeTemps() error {
 		if err != nil {
 			return nil // unreadable entries are skipped, not fatal
 		}
-		if !e.IsDir() && strings.HasPrefix(e.Name(), tmpPrefix) {
-			if err := d.root.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return fmt.Errorf("storage: removing leftover %s: %w", p, err)
+		if e.IsDir() {
+			return nil
+		}
+		switch {
+		case strings.HasPrefix(e.Name(), tmpPrefix):
+		case strings.HasPrefix(e.Name(), asidePrefix):
+			if err := d.restoreAside(p); err != nil {
+				return err
 			}
+		default:
+			return nil
+		}
+		if err := d.root.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("storage: removing leftover %s: %w", p, err)
 		}
 		return nil
 	})
+}
+
+// restoreAside puts an object left aside by an interrupted removeIfSame
+// back under its key (recorded in its trailer), if it has not expired and
+// the key is free. The caller then removes the aside name.
+func (d *Disk) restoreAside(p string) error {
+	f, err := d.root.Open(p)
+	if err != nil {
+		return nil
+	}
+	m, err := readMeta(f)
+	f.Close()
+	if err != nil || m.Expired(time.Now()) {
+		return nil
+	}
+	name, err := objectPath(m.Tenant, m.Key)
+	if err != nil || path.Dir(name) != path.Dir(p) {
+		return nil // not where removeIfSame would have put it
+	}
+	return d.putBack(p, name)
 }
 
 func objectPath(tenant, key string) (string, error) {
@@ -466,7 +501,7 @@ func (d *Disk) Usage(ctx context.Context, tenant string) (Usage, error) {
 	}
 	var u Usage
 	now := time.Now()
-	err := d.walkObjects(ctx, tenant, func(_ string, m Meta, _ os.FileInfo) error {
+	err := d.walkObjects(ctx, tenant, func(_ string, m Meta, _ *os.File) error {
 		if !m.Expired(now) {
 			u.Bytes += m.Size
 			u.Files++
@@ -488,11 +523,11 @@ func (d *Disk) DeleteExpired(ctx context.Context, now time.Time) (int, error) {
 			continue
 		}
 		tenant := e.Name()
-		err := d.walkObjects(ctx, tenant, func(name string, m Meta, seen os.FileInfo) error {
+		err := d.walkObjects(ctx, tenant, func(name string, m Meta, read *os.File) error {
 			if !m.Expired(now) {
 				return nil
 			}
-			ok, err := d.removeIfSame(name, seen)
+			ok, err := d.removeIfSame(name, read)
 			if err != nil {
 				return err
 			}
@@ -509,14 +544,20 @@ func (d *Disk) DeleteExpired(ctx context.Context, now time.Time) (int, error) {
 	return deleted, nil
 }
 
-// removeIfSame removes name if it is still the file seen (the expired
-// version DeleteExpired read), and reports whether it did. A Put or Move
-// may have renamed a new version into place since: the file is renamed
-// aside first, which is atomic, and only then compared. A new version
-// taken aside by mistake is linked back, unless a newer one still has
-// taken its place, in which case the one aside was superseded anyway.
-func (d *Disk) removeIfSame(name string, seen os.FileInfo) (bool, error) {
-	aside := path.Dir(name) + "/" + tmpPrefix + randomHex(8)
+// removeIfSame removes name if it is still the file read (the expired
+// version DeleteExpired read, still open, so that its inode number cannot
+// be reused meanwhile), and reports whether it did. A Put or Move may have
+// renamed a new version into place since: the file is renamed aside first,
+// which is atomic, and only then compared. A new version taken aside by
+// mistake is put back at once (it is out of sight for those microseconds).
+// If the process dies in between, NewDisk puts it back.
+func (d *Disk) removeIfSame(name string, read *os.File) (bool, error) {
+	seen, err := read.Stat()
+	if err != nil {
+		return false, fmt.Errorf("storage: %w", err)
+	}
+	dir := path.Dir(name)
+	aside := dir + "/" + asidePrefix + randomHex(8)
 	if err := d.root.Rename(name, aside); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return false, nil // deleted or moved meanwhile
@@ -524,18 +565,17 @@ func (d *Disk) removeIfSame(name string, seen os.FileInfo) (bool, error) {
 		return false, fmt.Errorf("storage: %w", err)
 	}
 	fi, err := d.root.Lstat(aside)
-	if err == nil && !os.SameFile(fi, seen) {
-		if err := d.root.Link(aside, name); err != nil && !errors.Is(err, fs.ErrExist) {
-			// No hard links here: rename it back, which can only replace a
-			// version newer still if one landed in these microseconds.
-			if err := d.root.Rename(aside, name); err != nil {
-				return false, fmt.Errorf("storage: restoring %s: %w", name, err)
-			}
-			return false, nil
+	if err != nil {
+		return false, fmt.Errorf("storage: %w", err) // left aside: NewDisk puts it back
+	}
+	if !os.SameFile(fi, seen) {
+		if err := d.putBack(aside, name); err != nil {
+			return false, err
 		}
 		if err := d.root.Remove(aside); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return false, fmt.Errorf("storage: %w", err)
 		}
+		d.syncDir(dir)
 		return false, nil
 	}
 	if err := d.root.Remove(aside); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -544,9 +584,27 @@ func (d *Disk) removeIfSame(name string, seen os.FileInfo) (bool, error) {
 	return true, nil
 }
 
+// putBack links the object at aside back to name, unless a newer version
+// has taken name since (then the one aside was superseded anyway). Where
+// hard links are not supported it renames it back instead, which could
+// only replace a version newer still that landed in the same microseconds.
+func (d *Disk) putBack(aside, name string) error {
+	err := d.root.Link(aside, name)
+	switch {
+	case err == nil, errors.Is(err, fs.ErrExist):
+		return nil
+	case errors.Is(err, fs.ErrNotExist):
+		return nil // aside is gone: nothing to put back
+	}
+	if err := d.root.Rename(aside, name); err != nil {
+		return fmt.Errorf("storage: putting %s back: %w", name, err)
+	}
+	return nil
+}
+
 // walkObjects calls fn for every object file of a tenant, with its
-// metadata and the FileInfo of the file it was read from.
-func (d *Disk) walkObjects(ctx context.Context, tenant string, fn func(name string, m Meta, fi os.FileInfo) error) error {
+// metadata and the file it was read from, open until fn returns.
+func (d *Disk) walkObjects(ctx context.Context, tenant string, fn func(name string, m Meta, f *os.File) error) error {
 	var objects []string
 	err := fs.WalkDir(d.root.FS(), tenant, func(p string, e fs.DirEntry, err error) error {
 		if err != nil {
@@ -558,7 +616,7 @@ func (d *Disk) walkObjects(ctx context.Context, tenant string, fn func(name stri
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if e.Type().IsRegular() && !strings.HasPrefix(e.Name(), tmpPrefix) {
+		if e.Type().IsRegular() && !strings.HasPrefix(e.Name(), tmpPrefix) && !strings.HasPrefix(e.Name(), asidePrefix) {
 			objects = append(objects, p)
 		}
 		return nil
@@ -572,15 +630,13 @@ func (d *Disk) walkObjects(ctx context.Context, tenant string, fn func(name stri
 			continue // removed meanwhile
 		}
 		m, err := readMeta(f)
-		var fi os.FileInfo
-		if err == nil {
-			fi, err = f.Stat()
-		}
-		f.Close()
 		if err != nil {
+			f.Close()
 			continue // not an object file: left alone
 		}
-		if err := fn(p, m, fi); err != nil {
+		err = fn(p, m, f)
+		f.Close()
+		if err != nil {
 			return err
 		}
 	}
