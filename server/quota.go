@@ -19,7 +19,7 @@ import (
 // Every upload re-reads the store's usage when it starts, so deletions and
 // expiries are picked up; commits that land while the store is being read
 // may be counted twice until the next refresh, which errs on the side of
-// refusing. An upload that replaces a file commits only the difference
+// refusing. An upload that replaces a file commits only what it adds
 // (see quotaCharge.replacing); while it is in flight, both versions count,
 // as both are stored until it commits. The ledger lives in one process: replicas sharing
 // a bucket each enforce the quota on their own uploads only.
@@ -174,7 +174,10 @@ func (c *quotaCharge) finish(stored bool) {
 		return
 	}
 	if stored && !c.refused {
-		c.t.committed.Bytes += c.bytes - c.replaced.Bytes
+		// A commit may be counted twice (see quotaLedger), so it never
+		// lowers the count: a file replaced by a smaller one frees its
+		// bytes at the next reading of the store.
+		c.t.committed.Bytes += max(0, c.bytes-c.replaced.Bytes)
 		c.t.committed.Files += 1 - c.replaced.Files
 	}
 	c.releaseLocked()

@@ -94,21 +94,21 @@ func TestQuotaLedger(t *testing.T) {
 		}
 	})
 
-	t.Run("an overwrite commits only the difference", func(t *testing.T) {
+	t.Run("an overwrite commits only what it adds", func(t *testing.T) {
 		l := newQuotaLedger(1000, 3)
 		stored := fixedUsage(storage.Usage{Bytes: 300, Files: 1}) // k, 300 bytes
 		a := mustOpen(t, l, stored)                               // a new file, in flight throughout
 		if err := a.add(100); err != nil {
 			t.Fatal(err)
 		}
-		b := mustOpen(t, l, stored) // replaces k with 250 bytes
+		b := mustOpen(t, l, stored) // replaces k with 350 bytes
 		b.replacing(storage.Meta{Size: 300}, true)
-		if err := b.add(250); err != nil {
+		if err := b.add(350); err != nil {
 			t.Fatalf("in flight, both versions fit: %v", err)
 		}
 		b.finish(true)
-		// Stored: k (250) + a so far (100); a may add 650 more, not 350.
-		if err := a.add(650); err != nil {
+		// Stored: k (350) + a so far (100); a may add 550 more, not 250.
+		if err := a.add(550); err != nil {
 			t.Errorf("the overwrite was counted twice: %v", err)
 		}
 		wantStatus(t, a.add(1), http.StatusForbidden)
@@ -118,6 +118,47 @@ func TestQuotaLedger(t *testing.T) {
 		wantStatus(t, err, http.StatusForbidden)
 		c.finish(false)
 		a.finish(false)
+	})
+
+	// A commit that lands while another upload reads the store is counted
+	// twice: harmless for one that adds bytes, but one that frees bytes
+	// (a file replaced by a smaller one) must not be subtracted twice.
+	t.Run("a shrinking overwrite during a reading of the store", func(t *testing.T) {
+		l := newQuotaLedger(1000, 0)
+		before := fixedUsage(storage.Usage{Bytes: 900, Files: 1}) // k, 900 bytes
+		r := mustOpen(t, l, before)                               // replaces k with 10 bytes
+		r.replacing(storage.Meta{Size: 900}, true)
+		if err := r.add(10); err != nil {
+			t.Fatal(err)
+		}
+		entered, proceed := make(chan struct{}), make(chan struct{})
+		slow := usageFunc(func(context.Context, string) (storage.Usage, error) {
+			close(entered)
+			<-proceed
+			return storage.Usage{Bytes: 10, Files: 1}, nil // read after r's file landed
+		})
+		type opened struct {
+			c    *quotaCharge
+			left int64
+			err  error
+		}
+		done := make(chan opened)
+		go func() { c, left, err := l.open(ctx, slow, "t"); done <- opened{c, left, err} }()
+		<-entered
+		r.finish(true)
+		close(proceed)
+		o := <-done
+		if o.err != nil || o.left > 990 {
+			t.Fatalf("open = %d left, %v; want at most 990", o.left, o.err)
+		}
+		stored := int64(10)
+		for o.c.add(10) == nil {
+			stored += 10
+		}
+		if stored > 1000 {
+			t.Errorf("quota 1000, but %d bytes accepted", stored)
+		}
+		o.c.finish(false)
 	})
 
 	t.Run("files are reserved in flight and given back on failure", func(t *testing.T) {

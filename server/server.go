@@ -68,8 +68,9 @@ type Config struct {
 	// uploads of one token together cross QuotaBytes. The server counts
 	// its own uploads in flight; replicas sharing a bucket do not see each
 	// other's, so across replicas a token can overshoot by those. A file
-	// that replaces another counts as the difference once stored; while it
-	// is being received, both versions count (both are stored until then).
+	// that replaces another adds only the difference once stored (bytes a
+	// smaller one frees count from the next upload on); while it is being
+	// received, both versions count (both are stored until then).
 	QuotaBytes int64
 	QuotaFiles int64
 	// StallTimeout cuts an upload whose client sends nothing for this long
