@@ -342,6 +342,25 @@ func TestRetries(t *testing.T) {
 			t.Errorf("err %v after %d attempts, want one attempt", err, hits.Load())
 		}
 	})
+	t.Run("an HTTP/2 stream reset is retried", func(t *testing.T) {
+		var hits atomic.Int32
+		srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if hits.Add(1) == 1 {
+				io.CopyN(io.Discard, r.Body, 10)
+				panic(http.ErrAbortHandler) // resets the stream
+			}
+			io.Copy(io.Discard, r.Body)
+			kieOK(w)
+		}))
+		srv.EnableHTTP2 = true
+		srv.StartTLS()
+		defer srv.Close()
+		up, _ := wrapper.NewKie(srv.URL, wrapper.WithToken(secret), wrapper.WithHTTPClient(srv.Client()), fast)
+		_, err := up.Upload(context.Background(), wrapper.File(tempFile(t, strings.Repeat("x", 100_000))), wrapper.UploadPath("p"))
+		if err != nil || hits.Load() != 2 {
+			t.Errorf("err %v after %d attempts, want success on the second", err, hits.Load())
+		}
+	})
 	t.Run("cancellation stops the backoff", func(t *testing.T) {
 		_, srv := newRecorder(t, envelopeReply(503, 503, "busy", "Retry-After", "30"))
 		up, _ := wrapper.NewKie(srv.URL, wrapper.WithToken(secret), fast)
@@ -642,6 +661,12 @@ func TestClassifiers(t *testing.T) {
 		{"connection reset", &url.Error{Op: "Post", URL: "http://x", Err: &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}}, false, false, false, true},
 		{"DNS server failure", &url.Error{Op: "Post", URL: "http://x", Err: &net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{Err: "server misbehaving", Name: "x", IsTemporary: true}}}, false, false, false, true},
 		{"unknown host", &url.Error{Op: "Post", URL: "http://x", Err: &net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{Err: "no such host", Name: "x", IsNotFound: true}}}, false, false, false, false},
+		{"closed network connection", &url.Error{Op: "Post", URL: "http://x", Err: &net.OpError{Op: "write", Err: net.ErrClosed}}, false, false, false, true},
+		{"idle connection closed by the server", &url.Error{Op: "Post", URL: "http://x", Err: errors.New("http: server closed idle connection")}, false, false, false, true},
+		{"HTTP/2 connection lost", &url.Error{Op: "Post", URL: "https://x", Err: errors.New("http2: client connection lost")}, false, false, false, true},
+		{"HTTP/2 GOAWAY", &url.Error{Op: "Post", URL: "https://x", Err: errors.New("http2: server sent GOAWAY and closed the connection; LastStreamID=1, ErrCode=NO_ERROR, debug=\"\"")}, false, false, false, true},
+		{"HTTP/2 stream reset", &url.Error{Op: "Post", URL: "https://x", Err: errors.New("stream error: stream ID 1; INTERNAL_ERROR; received from peer")}, false, false, false, true},
+		{"HTTP/2 protocol error", &url.Error{Op: "Post", URL: "https://x", Err: errors.New("stream error: stream ID 1; PROTOCOL_ERROR; received from peer")}, false, false, false, false},
 		{"redirect refused", &url.Error{Op: "Post", URL: "http://x", Err: errors.New("redirects not allowed")}, false, false, false, false},
 		{"unsupported scheme", &url.Error{Op: "Post", URL: "ftp://x", Err: errors.New(`unsupported protocol scheme "ftp"`)}, false, false, false, false},
 		{"TLS alert", &url.Error{Op: "Post", URL: "https://x", Err: &net.OpError{Op: "remote error", Err: errors.New("tls: handshake failure")}}, false, false, false, false},

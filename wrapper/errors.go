@@ -87,9 +87,10 @@ func IsTooLarge(err error) bool {
 
 // IsRetryable reports whether retrying the same upload may succeed: a
 // temporary server error (408, 429, 5xx) or a network failure (connection
-// refused or reset, a timeout, a response cut short). Reading the source,
-// a missing token or path, cancellation, certificate errors and other 4xx
-// are not retryable.
+// refused, reset or lost, a timeout, a response cut short, an HTTP/2 stream
+// reset by the server). Reading the source, a missing token or path,
+// cancellation, an unknown host, a refused redirect, TLS failures and
+// other 4xx are not retryable.
 func IsRetryable(err error) bool {
 	if err == nil {
 		return false
@@ -126,11 +127,34 @@ func transient(err error) bool {
 		return op.Op != "remote error" // dial, read, write; not a TLS alert
 	case errors.As(err, &ne) && ne.Timeout(), errors.Is(err, context.DeadlineExceeded):
 		return true
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed),
 		errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.EPIPE):
 		return true // the connection closed before the answer
 	}
+	// net/http reports these with unexported types: a keep-alive connection
+	// the server closed as the request went out, and HTTP/2 connections
+	// lost or closed, or streams reset by the server (what an HTTP/1
+	// connection reset is over HTTP/2).
+	msg := err.Error()
+	for _, m := range transientMessages {
+		if strings.Contains(msg, m) {
+			return true
+		}
+	}
+	if strings.Contains(msg, "stream error: ") {
+		for _, code := range []string{"INTERNAL_ERROR", "CANCEL", "REFUSED_STREAM", "ENHANCE_YOUR_CALM"} {
+			if strings.Contains(msg, "; "+code) {
+				return true
+			}
+		}
+	}
 	return false
+}
+
+var transientMessages = []string{
+	"http: server closed idle connection",
+	"http2: client connection lost",
+	"http2: server sent GOAWAY",
 }
 
 // snippet returns the start of a body as printable text.
