@@ -568,20 +568,19 @@ func (d *Disk) removeIfSame(name string, read *os.File) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("storage: %w", err) // left aside: NewDisk puts it back
 	}
-	if !os.SameFile(fi, seen) {
+	same := os.SameFile(fi, seen)
+	if !same {
 		if err := d.putBack(aside, name); err != nil {
 			return false, err
 		}
-		if err := d.root.Remove(aside); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return false, fmt.Errorf("storage: %w", err)
-		}
-		d.syncDir(dir)
-		return false, nil
 	}
 	if err := d.root.Remove(aside); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return false, fmt.Errorf("storage: %w", err)
 	}
-	return true, nil
+	if !same {
+		d.syncDir(dir)
+	}
+	return same, nil
 }
 
 // putBack links the object at aside back to name, unless a newer version
