@@ -25,6 +25,7 @@ import (
 	"github.com/fileup/fileup/gen/kie"
 	"github.com/fileup/fileup/server"
 	"github.com/fileup/fileup/storage"
+	"github.com/fileup/fileup/storage/storagetest"
 )
 
 const (
@@ -92,6 +93,16 @@ func newEnv(t *testing.T, mod func(*server.Config)) *env {
 		t.Fatal(err)
 	}
 	return newEnvWithStore(t, store, root, mod)
+}
+
+// newS3Env is newEnv over the test S3-compatible server (a fresh bucket).
+func newS3Env(t *testing.T, mod func(*server.Config)) *env {
+	t.Helper()
+	store, err := storage.NewS3(context.Background(), storagetest.S3FromEnv(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newEnvWithStore(t, store, "", mod)
 }
 
 func newEnvWithStore(t *testing.T, store storage.Store, root string, mod func(*server.Config)) *env {

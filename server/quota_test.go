@@ -12,8 +12,6 @@ import (
 	"time"
 
 	"github.com/fileup/fileup/server"
-	"github.com/fileup/fileup/storage"
-	"github.com/fileup/fileup/storage/storagetest"
 )
 
 // Quotas hold when one token uploads several files at once: uploads that
@@ -21,15 +19,7 @@ import (
 // On disk and on a real S3-compatible server.
 func TestQuotaConcurrentUploads(t *testing.T) {
 	t.Run("disk", func(t *testing.T) { testQuotaConcurrentUploads(t, newEnv) })
-	t.Run("s3", func(t *testing.T) {
-		testQuotaConcurrentUploads(t, func(t *testing.T, mod func(*server.Config)) *env {
-			store, err := storage.NewS3(context.Background(), storagetest.S3FromEnv(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			return newEnvWithStore(t, store, "", mod)
-		})
-	})
+	t.Run("s3", func(t *testing.T) { testQuotaConcurrentUploads(t, newS3Env) })
 }
 
 func testQuotaConcurrentUploads(t *testing.T, newEnv func(*testing.T, func(*server.Config)) *env) {
@@ -149,19 +139,12 @@ func testQuotaConcurrentUploads(t *testing.T, newEnv func(*testing.T, func(*serv
 // An overwrite that commits while another upload of the token is in flight
 // counts once: the file it replaces no longer counts against the quota.
 func TestQuotaOverwriteWhileUploading(t *testing.T) {
-	for _, store := range []string{"disk", "s3"} {
-		t.Run(store, func(t *testing.T) {
-			mod := func(c *server.Config) { c.QuotaBytes = 100 }
-			var e *env
-			if store == "disk" {
-				e = newEnv(t, mod)
-			} else {
-				s3, err := storage.NewS3(context.Background(), storagetest.S3FromEnv(t))
-				if err != nil {
-					t.Fatal(err)
-				}
-				e = newEnvWithStore(t, s3, "", mod)
-			}
+	for _, store := range []struct {
+		name   string
+		newEnv func(*testing.T, func(*server.Config)) *env
+	}{{"disk", newEnv}, {"s3", newS3Env}} {
+		t.Run(store.name, func(t *testing.T) {
+			e := store.newEnv(t, func(c *server.Config) { c.QuotaBytes = 100 })
 			k := randomBytes(30)
 			overwrite := func() {
 				t.Helper()

@@ -5,21 +5,13 @@ import (
 	"context"
 	"net/http"
 	"testing"
-
-	"github.com/fileup/fileup/storage"
-	"github.com/fileup/fileup/storage/storagetest"
 )
 
 // The server over a real S3-compatible store: direct uploads, uploads
 // whose fields follow the file (staged, then moved server-side), ranges,
 // and size limits that leave nothing behind.
 func TestS3Backend(t *testing.T) {
-	cfg := storagetest.S3FromEnv(t)
-	store, err := storage.NewS3(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := newEnvWithStore(t, store, "", nil)
+	e := newS3Env(t, nil)
 	data := randomBytes(6 << 20) // more than one 5 MiB part
 	resp, body := e.post(kiePath, tokenA, field("uploadPath", "s3"), field("fileName", "big.bin"), file("big.bin", data))
 	if resp.StatusCode != http.StatusOK {
@@ -43,7 +35,7 @@ func TestS3Backend(t *testing.T) {
 	if _, got := e.get(*d.FileUrl); !bytes.Equal(got, pngBytes) {
 		t.Errorf("staged upload downloads %d bytes", len(got))
 	}
-	if u, err := store.Usage(context.Background(), "staging"); err != nil || u.Files != 0 {
+	if u, err := e.store.Usage(context.Background(), "staging"); err != nil || u.Files != 0 {
 		t.Errorf("staging area holds %+v, %v", u, err)
 	}
 }
