@@ -1,0 +1,5 @@
+//go:build !race
+
+package wrapper_test
+
+const raceEnabled = false
