@@ -79,11 +79,14 @@ type quotaCharge struct {
 
 // open starts an upload for tenant: it refreshes the tenant's usage from
 // the store, refuses the upload when a quota is already exhausted, and
-// reserves one file. It also returns the most bytes the upload may add
-// right now (0 for no quota bound). The caller must call finish.
-func (l *quotaLedger) open(ctx context.Context, store usageReader, tenant string) (*quotaCharge, int64, error) {
+// reserves one file. The caller must call finish.
+//
+// open gives no byte limit for the upload: what is left changes while it
+// runs (other uploads fail, or commit an overwrite that adds nothing), so
+// the bytes are judged as they arrive, by add.
+func (l *quotaLedger) open(ctx context.Context, store usageReader, tenant string) (*quotaCharge, error) {
 	if l == nil {
-		return nil, 0, nil
+		return nil, nil
 	}
 	l.mu.Lock()
 	t := l.tenants[tenant]
@@ -103,7 +106,7 @@ func (l *quotaLedger) open(ctx context.Context, store usageReader, tenant string
 	defer l.mu.Unlock()
 	if err != nil {
 		c.releaseLocked()
-		return nil, 0, err
+		return nil, err
 	}
 	if seq > t.applied {
 		t.applied, t.base, t.committedAtBase = seq, u, committed
@@ -111,18 +114,15 @@ func (l *quotaLedger) open(ctx context.Context, store usageReader, tenant string
 	now := t.total()
 	if l.files > 0 && now.Files >= l.files {
 		c.releaseLocked()
-		return nil, 0, errorf(http.StatusForbidden, fmt.Sprintf("Quota exhausted: file limit of %d reached", l.files))
+		return nil, errorf(http.StatusForbidden, fmt.Sprintf("Quota exhausted: file limit of %d reached", l.files))
 	}
-	var left int64
-	if l.bytes > 0 {
-		if left = l.bytes - now.Bytes; left <= 0 {
-			c.releaseLocked()
-			return nil, 0, l.bytesExhausted()
-		}
+	if l.bytes > 0 && now.Bytes >= l.bytes {
+		c.releaseLocked()
+		return nil, l.bytesExhausted()
 	}
 	t.inflight.Files++
 	c.reserved = true
-	return c, left, nil
+	return c, nil
 }
 
 func (l *quotaLedger) bytesExhausted() *apiError {

@@ -22,7 +22,7 @@ func fixedUsage(u storage.Usage) usageReader {
 
 func mustOpen(t *testing.T, l *quotaLedger, store usageReader) *quotaCharge {
 	t.Helper()
-	c, _, err := l.open(context.Background(), store, "t")
+	c, err := l.open(context.Background(), store, "t")
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}
@@ -43,22 +43,46 @@ func TestQuotaLedger(t *testing.T) {
 
 	t.Run("no quotas means no ledger", func(t *testing.T) {
 		l := newQuotaLedger(0, 0)
-		c, left, err := l.open(ctx, empty, "t")
-		if c != nil || left != 0 || err != nil || c.add(1<<40) != nil {
-			t.Errorf("nil ledger: %v %d %v", c, left, err)
+		c, err := l.open(ctx, empty, "t")
+		if c != nil || err != nil || c.add(1<<40) != nil {
+			t.Errorf("nil ledger: %v %v", c, err)
 		}
 		c.finish(true) // must not panic
 	})
 
-	t.Run("left is the quota minus the store's usage", func(t *testing.T) {
+	t.Run("what is left is the quota minus the store's usage", func(t *testing.T) {
 		l := newQuotaLedger(1000, 0)
-		c, left, err := l.open(ctx, fixedUsage(storage.Usage{Bytes: 300, Files: 1}), "t")
-		if err != nil || left != 700 {
-			t.Fatalf("open = %d, %v; want 700 left", left, err)
+		c := mustOpen(t, l, fixedUsage(storage.Usage{Bytes: 300, Files: 1}))
+		if err := c.add(700); err != nil {
+			t.Fatalf("the 700 bytes left: %v", err)
 		}
+		wantStatus(t, c.add(1), http.StatusForbidden)
 		c.finish(false)
-		_, _, err = l.open(ctx, fixedUsage(storage.Usage{Bytes: 1000}), "t")
+		_, err := l.open(ctx, fixedUsage(storage.Usage{Bytes: 1000}), "t")
 		wantStatus(t, err, http.StatusForbidden)
+	})
+
+	// What is left when an upload opens is no limit for it: uploads in
+	// flight then may fail, or commit an overwrite that adds nothing.
+	t.Run("an upload may use what others in flight give back", func(t *testing.T) {
+		l := newQuotaLedger(1000, 0)
+		failing := mustOpen(t, l, empty)
+		if err := failing.add(500); err != nil {
+			t.Fatal(err)
+		}
+		overwrite := mustOpen(t, l, fixedUsage(storage.Usage{Bytes: 200, Files: 1}))
+		overwrite.replacing(storage.Meta{Size: 200}, true)
+		if err := overwrite.add(200); err != nil {
+			t.Fatal(err)
+		}
+		c := mustOpen(t, l, fixedUsage(storage.Usage{Bytes: 200, Files: 1})) // 100 left now
+		failing.finish(false)
+		overwrite.finish(true)
+		if err := c.add(800); err != nil {
+			t.Errorf("the 800 bytes given back: %v", err)
+		}
+		wantStatus(t, c.add(1), http.StatusForbidden)
+		c.finish(false)
 	})
 
 	t.Run("a refused upload gives its bytes back at once", func(t *testing.T) {
@@ -85,13 +109,11 @@ func TestQuotaLedger(t *testing.T) {
 		wantStatus(t, b.add(301), http.StatusForbidden)
 		// The next upload reads the store, which now holds A's 700 bytes:
 		// counted once, not twice.
-		c, left, err := l.open(ctx, fixedUsage(storage.Usage{Bytes: 700, Files: 1}), "t")
-		if err != nil || left != 300 {
-			t.Fatalf("open after commit = %d, %v; want 300 left", left, err)
-		}
+		c := mustOpen(t, l, fixedUsage(storage.Usage{Bytes: 700, Files: 1}))
 		if err := c.add(300); err != nil {
 			t.Errorf("the 300 bytes left: %v", err)
 		}
+		wantStatus(t, c.add(1), http.StatusForbidden)
 	})
 
 	t.Run("an overwrite commits only what it adds", func(t *testing.T) {
@@ -114,7 +136,7 @@ func TestQuotaLedger(t *testing.T) {
 		wantStatus(t, a.add(1), http.StatusForbidden)
 		// Files: k and a; a third fits, a fourth does not.
 		c := mustOpen(t, l, stored)
-		_, _, err := l.open(ctx, stored, "t")
+		_, err := l.open(ctx, stored, "t")
 		wantStatus(t, err, http.StatusForbidden)
 		c.finish(false)
 		a.finish(false)
@@ -138,18 +160,17 @@ func TestQuotaLedger(t *testing.T) {
 			return storage.Usage{Bytes: 10, Files: 1}, nil // read after r's file landed
 		})
 		type opened struct {
-			c    *quotaCharge
-			left int64
-			err  error
+			c   *quotaCharge
+			err error
 		}
 		done := make(chan opened)
-		go func() { c, left, err := l.open(ctx, slow, "t"); done <- opened{c, left, err} }()
+		go func() { c, err := l.open(ctx, slow, "t"); done <- opened{c, err} }()
 		<-entered
 		r.finish(true)
 		close(proceed)
 		o := <-done
-		if o.err != nil || o.left > 990 {
-			t.Fatalf("open = %d left, %v; want at most 990", o.left, o.err)
+		if o.err != nil {
+			t.Fatalf("open: %v", o.err)
 		}
 		stored := int64(10)
 		for o.c.add(10) == nil {
@@ -164,7 +185,7 @@ func TestQuotaLedger(t *testing.T) {
 	t.Run("files are reserved in flight and given back on failure", func(t *testing.T) {
 		l := newQuotaLedger(0, 2)
 		a, b := mustOpen(t, l, empty), mustOpen(t, l, empty)
-		_, _, err := l.open(ctx, empty, "t")
+		_, err := l.open(ctx, empty, "t")
 		wantStatus(t, err, http.StatusForbidden)
 		b.finish(false)
 		c := mustOpen(t, l, empty)
@@ -180,7 +201,7 @@ func TestQuotaLedger(t *testing.T) {
 		l := newQuotaLedger(0, 1)
 		a := mustOpen(t, l, empty)
 		defer a.finish(false)
-		if _, _, err := l.open(ctx, empty, "other"); err != nil {
+		if _, err := l.open(ctx, empty, "other"); err != nil {
 			t.Errorf("another tenant: %v", err)
 		}
 	})
@@ -195,14 +216,11 @@ func TestQuotaLedger(t *testing.T) {
 		})
 		done := make(chan *quotaCharge)
 		go func() {
-			c, _, _ := l.open(ctx, slow, "t")
+			c, _ := l.open(ctx, slow, "t")
 			done <- c
 		}()
 		<-entered
-		b, left, err := l.open(ctx, fixedUsage(storage.Usage{Bytes: 800, Files: 1}), "t")
-		if err != nil || left != 200 {
-			t.Fatalf("open = %d, %v; want 200 left", left, err)
-		}
+		b := mustOpen(t, l, fixedUsage(storage.Usage{Bytes: 800, Files: 1}))
 		close(proceed)
 		a := <-done
 		if a == nil {
@@ -215,7 +233,7 @@ func TestQuotaLedger(t *testing.T) {
 	t.Run("a failed reading of the store is an error and no reservation", func(t *testing.T) {
 		l := newQuotaLedger(0, 1)
 		broken := usageFunc(func(context.Context, string) (storage.Usage, error) { return storage.Usage{}, errors.New("disk gone") })
-		if _, _, err := l.open(ctx, broken, "t"); err == nil {
+		if _, err := l.open(ctx, broken, "t"); err == nil {
 			t.Fatal("open succeeded with a failing store")
 		}
 		if len(l.tenants) != 0 {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fileup/fileup/server"
+	"github.com/fileup/fileup/storage"
 )
 
 // Quotas hold when one token uploads several files at once: uploads that
@@ -138,75 +139,130 @@ func testQuotaConcurrentUploads(t *testing.T, newEnv func(*testing.T, func(*serv
 
 // An overwrite that commits while another upload of the token is in flight
 // counts once: the file it replaces no longer counts against the quota.
+// And what was left when an upload started is no limit for it: the
+// uploads then in flight may give their share back.
 func TestQuotaOverwriteWhileUploading(t *testing.T) {
 	for _, store := range []struct {
 		name   string
 		newEnv func(*testing.T, func(*server.Config)) *env
 	}{{"disk", newEnv}, {"s3", newS3Env}} {
 		t.Run(store.name, func(t *testing.T) {
-			e := store.newEnv(t, func(c *server.Config) { c.QuotaBytes = 100 })
-			k := randomBytes(30)
+			e := store.newEnv(t, func(c *server.Config) { c.QuotaBytes = 3000 })
+			tenant := server.TenantOf(tokenA)
 			overwrite := func() {
 				t.Helper()
-				if resp, body := e.post(kiePath, tokenA, field("uploadPath", "d"), field("fileName", "k"), file("k", k)); resp.StatusCode != http.StatusOK {
+				if resp, body := e.post(kiePath, tokenA, field("uploadPath", "d"), field("fileName", "k"), file("k", randomBytes(1000))); resp.StatusCode != http.StatusOK {
 					t.Fatalf("upload of k: %d %s", resp.StatusCode, body)
 				}
 			}
 			overwrite()
 
-			// A long upload of 45 bytes: 10, then (after the overwrite) 35.
-			// Stored at the end: k (30) + 45 = 75 of 100 bytes.
-			pr, pw := io.Pipe()
-			mw := multipart.NewWriter(pw)
-			status := make(chan int, 1)
-			go func() {
-				defer pr.Close()
-				req, err := http.NewRequest(http.MethodPost, e.srv.URL+kiePath, pr)
-				if err != nil {
-					t.Error(err)
-					status <- 0
-					return
-				}
-				req.Header.Set("Content-Type", mw.FormDataContentType())
-				req.Header.Set("Authorization", "Bearer "+tokenA)
-				resp, err := e.client.Do(req)
-				if err != nil {
-					t.Error(err)
-					status <- 0
-					return
-				}
-				body, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusOK {
-					t.Logf("long upload: %d %s", resp.StatusCode, body)
-				}
-				status <- resp.StatusCode
-			}()
-			data := randomBytes(45)
-			mw.WriteField("uploadPath", "d")
-			mw.WriteField("fileName", "long")
-			w, err := mw.CreateFormFile("file", "long")
-			if err != nil {
-				t.Fatal(err)
+			// O replaces k; it is in flight with 600 of its 1000 bytes read
+			// when L starts, so L starts with 3000-1000-600 = 1400 left.
+			o := startUpload(t, e, tokenA, "d", "k")
+			odata := randomBytes(1000)
+			o.write(odata[:600])
+			waitLedger(t, e, tenant, func(u storage.Usage) bool { return u.Bytes == 600 && u.Files == 1 })
+			l := startUpload(t, e, tokenA, "d", "long")
+			waitLedger(t, e, tenant, func(u storage.Usage) bool { return u.Files == 2 })
+			o.write(odata[600:])
+			if status, body := o.finish(); status != http.StatusOK {
+				t.Fatalf("overwrite in flight: %d %s", status, body)
 			}
-			w.Write(data[:10])
-			waitInFlight(t, e, 1)
+			overwrite() // once more while L is in flight: it counts once too
 
-			overwrite() // twice, for good measure: each counts once
-			overwrite()
-
-			w.Write(data[10:])
-			mw.Close()
-			pw.Close()
-			if got := <-status; got != http.StatusOK {
-				t.Errorf("long upload = %d, want 200: 75 of 100 bytes are stored at the end", got)
+			// Stored at the end: k (1000) + L (1500) = 2500 of 3000 bytes.
+			l.write(randomBytes(1500))
+			if status, body := l.finish(); status != http.StatusOK {
+				t.Errorf("long upload = %d %s, want 200: 2500 of 3000 bytes are stored at the end", status, body)
 			}
-			u, err := e.store.Usage(context.Background(), server.TenantOf(tokenA))
-			if err != nil || u.Bytes != 75 || u.Files != 2 {
-				t.Errorf("store usage = %+v, %v; want 75 bytes in 2 files", u, err)
+			u, err := e.store.Usage(context.Background(), tenant)
+			if err != nil || u.Bytes != 2500 || u.Files != 2 {
+				t.Errorf("store usage = %+v, %v; want 2500 bytes in 2 files", u, err)
 			}
+			// The quota still holds: 500 bytes are left, not 501.
+			resp, body := e.post(kiePath, tokenA, field("uploadPath", "d"), file("x", randomBytes(501)))
+			wantEnvelope(t, resp, body, http.StatusForbidden, "Quota exhausted")
 		})
 	}
+}
+
+// pipedUpload is a kie upload whose file the test writes piece by piece.
+type pipedUpload struct {
+	t      *testing.T
+	pw     *io.PipeWriter
+	mw     *multipart.Writer
+	w      io.Writer
+	result chan pipedResult
+}
+
+type pipedResult struct {
+	status int
+	body   []byte
+}
+
+// startUpload sends the form fields and the file part's header, and
+// leaves the file's bytes to write.
+func startUpload(t *testing.T, e *env, token, dir, name string) *pipedUpload {
+	t.Helper()
+	pr, pw := io.Pipe()
+	u := &pipedUpload{t: t, pw: pw, mw: multipart.NewWriter(pw), result: make(chan pipedResult, 1)}
+	req, err := http.NewRequest(http.MethodPost, e.srv.URL+kiePath, pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", u.mw.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+token)
+	go func() {
+		defer pr.Close()
+		resp, err := e.client.Do(req)
+		if err != nil {
+			t.Error(err)
+			u.result <- pipedResult{}
+			return
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		u.result <- pipedResult{resp.StatusCode, body}
+	}()
+	u.mw.WriteField("uploadPath", dir)
+	u.mw.WriteField("fileName", name)
+	if u.w, err = u.mw.CreateFormFile("file", name); err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func (u *pipedUpload) write(p []byte) {
+	u.t.Helper()
+	if _, err := u.w.Write(p); err != nil {
+		u.t.Fatalf("writing the upload: %v", err)
+	}
+}
+
+// finish closes the form and returns the server's answer.
+func (u *pipedUpload) finish() (int, []byte) {
+	u.t.Helper()
+	if err := u.mw.Close(); err != nil {
+		u.t.Fatalf("closing the form: %v", err)
+	}
+	u.pw.Close()
+	r := <-u.result
+	return r.status, r.body
+}
+
+// waitLedger waits until the server's quota ledger shows what ok wants
+// of the tenant's uploads in flight.
+func waitLedger(t *testing.T, e *env, tenant string, ok func(storage.Usage) bool) {
+	t.Helper()
+	var u storage.Usage
+	for range 500 {
+		if u = server.QuotaInFlight(e.server, tenant); ok(u) {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("the quota ledger never got there: in flight %+v", u)
 }
 
 // waitInFlight waits until the server is receiving n uploads.

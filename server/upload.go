@@ -237,7 +237,7 @@ func (s *sourceReader) Read(p []byte) (int, error) {
 // upload runs one upload: parse the form part by part, stream the file
 // into the store, and return where it went.
 func (s *Server) upload(ctx context.Context, rules *apiRules, tenant string, mr *multipart.Reader, r *http.Request) (*uploadResult, *apiError) {
-	charge, maxSize, quotaBound, aerr := s.sizeLimit(ctx, tenant)
+	charge, aerr := s.openCharge(ctx, tenant)
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -285,7 +285,7 @@ func (s *Server) upload(ctx context.Context, rules *apiRules, tenant string, mr 
 	}
 	meta := storage.Meta{ID: id, OriginalName: original, ContentType: contentType, Created: now, Expires: expires}
 	src := &sourceReader{r: br, charge: charge}
-	put := storage.PutOptions{Size: -1, MaxSize: maxSize, Meta: meta}
+	put := storage.PutOptions{Size: -1, MaxSize: s.cfg.MaxUploadSize, Meta: meta}
 
 	var (
 		dir, name string
@@ -302,7 +302,7 @@ func (s *Server) upload(ctx context.Context, rules *apiRules, tenant string, mr 
 		s.noteReplaced(ctx, charge, tenant, dir+"/"+name)
 		stored, err = s.store.Put(ctx, tenant, dir+"/"+name, src, put)
 		if err != nil {
-			return nil, s.putError(err, src, quotaBound)
+			return nil, s.putError(err, src)
 		}
 	} else {
 		// The file came before its path or name: stage it, read the rest of
@@ -311,7 +311,7 @@ func (s *Server) upload(ctx context.Context, rules *apiRules, tenant string, mr 
 		staged := put
 		staged.Meta.Expires = now.Add(stagingTTL) // from the start of the upload: see stagingTTL
 		if _, err := s.store.Put(ctx, stagingTenant, stageKey, src, staged); err != nil {
-			return nil, s.putError(err, src, quotaBound)
+			return nil, s.putError(err, src)
 		}
 		discard := func() { _ = s.store.Delete(context.WithoutCancel(ctx), stagingTenant, stageKey) }
 		if aerr := form.finish(mr); aerr != nil {
@@ -326,7 +326,7 @@ func (s *Server) upload(ctx context.Context, rules *apiRules, tenant string, mr 
 		stored, err = s.store.Move(ctx, stagingTenant, stageKey, tenant, dir+"/"+name, meta)
 		if err != nil {
 			discard()
-			return nil, s.putError(err, src, quotaBound)
+			return nil, s.putError(err, src)
 		}
 	}
 	done = true
@@ -351,37 +351,27 @@ func (s *Server) noteReplaced(ctx context.Context, charge *quotaCharge, tenant, 
 	charge.replacing(m, err == nil)
 }
 
-// sizeLimit opens the upload's quota charge and returns the most bytes
-// this tenant may upload now, and whether that bound comes from the quota
-// (403) rather than the size limit (413). The caller must finish the
-// charge.
-func (s *Server) sizeLimit(ctx context.Context, tenant string) (*quotaCharge, int64, bool, *apiError) {
-	limit := s.cfg.MaxUploadSize
-	charge, left, err := s.quota.open(ctx, s.store, tenant)
+// openCharge opens the upload's quota charge; the caller must finish it.
+func (s *Server) openCharge(ctx context.Context, tenant string) (*quotaCharge, *apiError) {
+	charge, err := s.quota.open(ctx, s.store, tenant)
 	if err != nil {
 		var aerr *apiError
 		if errors.As(err, &aerr) {
-			return nil, 0, false, aerr
+			return nil, aerr
 		}
 		s.log.ErrorContext(ctx, "quota check failed", "err", err)
-		return nil, 0, false, errorf(http.StatusInternalServerError, "Internal server error")
+		return nil, errorf(http.StatusInternalServerError, "Internal server error")
 	}
-	if left > 0 && (limit <= 0 || left < limit) {
-		return charge, left, true, nil
-	}
-	return charge, limit, false, nil
+	return charge, nil
 }
 
 // putError maps a failed Put to the client's error.
-func (s *Server) putError(err error, src *sourceReader, quotaBound bool) *apiError {
+func (s *Server) putError(err error, src *sourceReader) *apiError {
 	var aerr *apiError
 	switch {
 	case errors.As(err, &aerr):
 		return aerr
 	case errors.Is(err, storage.ErrTooLarge):
-		if quotaBound {
-			return errorf(http.StatusForbidden, fmt.Sprintf("Quota exhausted: storage limit of %d bytes reached", s.cfg.QuotaBytes))
-		}
 		return errorf(http.StatusRequestEntityTooLarge, fmt.Sprintf("File too large: limit is %d bytes", s.cfg.MaxUploadSize))
 	case src.clientEr != nil:
 		return classifyReadError(src.clientEr)
