@@ -6,7 +6,6 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -263,18 +262,4 @@ func waitLedger(t *testing.T, e *env, tenant string, ok func(storage.Usage) bool
 		time.Sleep(10 * time.Millisecond)
 	}
 	t.Fatalf("the quota ledger never got there: in flight %+v", u)
-}
-
-// waitInFlight waits until the server is receiving n uploads.
-func waitInFlight(t *testing.T, e *env, n int) {
-	t.Helper()
-	want := fmt.Sprintf("fileup_uploads_in_flight %d\n", n)
-	for range 500 {
-		_, body := e.get(e.srv.URL + "/metrics")
-		if strings.Contains(string(body), want) {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatalf("the server never had %d uploads in flight", n)
 }

@@ -424,7 +424,7 @@ func TestHealthAndMetrics(t *testing.T) {
 
 // A slow client that keeps sending is not cut; one that stops is.
 func TestStalledAndSlowUploads(t *testing.T) {
-	e := newEnv(t, func(c *server.Config) { c.StallTimeout = 300 * time.Millisecond })
+	e := newEnv(t, func(c *server.Config) { c.StallTimeout = 600 * time.Millisecond })
 	ct, body := formBody(t, field("uploadPath", "s"), field("fileName", "slow.bin"), file("slow.bin", randomBytes(40_000)))
 
 	send := func(pause time.Duration, chunks int) (*http.Response, []byte, error) {
@@ -461,8 +461,8 @@ func TestStalledAndSlowUploads(t *testing.T) {
 	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("slow upload: %v %v %s", err, resp, b)
 	}
-	// Two chunks, a second apart: stalled after the first.
-	resp, b, err = send(time.Second, 2)
+	// Two chunks, two seconds apart: stalled after the first.
+	resp, b, err = send(2*time.Second, 2)
 	if err == nil {
 		wantEnvelope(t, resp, b, http.StatusBadRequest, "stalled")
 	} // else: the server closed the connection, which also cuts the upload
