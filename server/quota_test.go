@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -159,7 +160,9 @@ func TestQuotaOverwriteWhileUploading(t *testing.T) {
 			// O replaces k; it is in flight with 600 of its 1000 bytes read
 			// when L starts, so L starts with 3000-1000-600 = 1400 left.
 			o := startUpload(t, e, tokenA, "d", "k")
-			odata := randomBytes(1000)
+			// No CR: the server holds back a trailing CR, which may begin
+			// the closing boundary, so it would read 599 bytes, not 600.
+			odata := bytes.ReplaceAll(randomBytes(1000), []byte("\r"), []byte("r"))
 			o.write(odata[:600])
 			waitLedger(t, e, tenant, func(u storage.Usage) bool { return u.Bytes == 600 && u.Files == 1 })
 			l := startUpload(t, e, tokenA, "d", "long")

@@ -17,9 +17,16 @@ import (
 	"github.com/fileup/fileup/storage"
 )
 
+// randomBytes returns n random bytes that sniff as
+// application/octet-stream: a leading NUL rules out the types
+// http.DetectContentType could otherwise find by chance (BMP's "BM",
+// UTF-16 byte order marks, ...).
 func randomBytes(n int) []byte {
 	b := make([]byte, n)
 	rand.Read(b)
+	if n > 0 {
+		b[0] = 0
+	}
 	return b
 }
 
@@ -424,8 +431,8 @@ func TestHealthAndMetrics(t *testing.T) {
 
 // A slow client that keeps sending is not cut; one that stops is.
 func TestStalledAndSlowUploads(t *testing.T) {
-	e := newEnv(t, func(c *server.Config) { c.StallTimeout = 600 * time.Millisecond })
-	ct, body := formBody(t, field("uploadPath", "s"), field("fileName", "slow.bin"), file("slow.bin", randomBytes(40_000)))
+	e := newEnv(t, func(c *server.Config) { c.StallTimeout = time.Second })
+	ct, body := formBody(t, field("uploadPath", "s"), field("fileName", "slow.bin"), file("slow.bin", randomBytes(160_000)))
 
 	send := func(pause time.Duration, chunks int) (*http.Response, []byte, error) {
 		pr, pw := io.Pipe()
@@ -456,13 +463,15 @@ func TestStalledAndSlowUploads(t *testing.T) {
 		return resp, b, nil
 	}
 
-	// 20 chunks, 100 ms apart: 2 s in all, far beyond the stall timeout.
-	resp, b, err := send(100*time.Millisecond, 20)
+	// 30 chunks, 100 ms apart: 3 s in all, three times the stall timeout.
+	// Each chunk (over 5 KB) is larger than the transport's write buffer,
+	// so each goes out on its own.
+	resp, b, err := send(100*time.Millisecond, 30)
 	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("slow upload: %v %v %s", err, resp, b)
 	}
-	// Two chunks, two seconds apart: stalled after the first.
-	resp, b, err = send(2*time.Second, 2)
+	// Two chunks, three seconds apart: stalled after the first.
+	resp, b, err = send(3*time.Second, 2)
 	if err == nil {
 		wantEnvelope(t, resp, b, http.StatusBadRequest, "stalled")
 	} // else: the server closed the connection, which also cuts the upload
