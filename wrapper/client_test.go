@@ -534,27 +534,32 @@ func TestFileNameOnTheWire(t *testing.T) {
 	}
 }
 
+// A stalled attempt is cut by the attempt timeout and retried. The
+// stall lasts far longer than the timeout, so success within a bound
+// shows the cut; more than two attempts are allowed, since on a loaded
+// machine the first request may be cancelled before the server sees it.
 func TestAttemptTimeout(t *testing.T) {
+	const stall = 20 * time.Second
 	var calls atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
 		if calls.Add(1) == 1 {
-			select { // stall the first attempt
+			select { // stall the first attempt the server sees
 			case <-r.Context().Done():
-			case <-time.After(5 * time.Second):
+			case <-time.After(stall):
 			}
 			return
 		}
 		kieOK(w)
 	}))
 	defer srv.Close()
-	up, _ := wrapper.NewKie(srv.URL, wrapper.WithToken(secret), fast, wrapper.WithAttemptTimeout(200*time.Millisecond))
+	up, _ := wrapper.NewKie(srv.URL, wrapper.WithToken(secret), fast, wrapper.WithAttemptTimeout(time.Second))
 	start := time.Now()
 	if _, err := up.Upload(context.Background(), wrapper.File(tempFile(t, "x")), wrapper.UploadPath("p")); err != nil {
 		t.Fatal(err)
 	}
-	if calls.Load() != 2 || time.Since(start) > 3*time.Second {
-		t.Errorf("%d attempts in %v: the stalled attempt was not cut and retried", calls.Load(), time.Since(start))
+	if elapsed := time.Since(start); calls.Load() < 2 || elapsed > stall/2 {
+		t.Errorf("%d attempts in %v: the stalled attempt was not cut and retried", calls.Load(), elapsed)
 	}
 }
 
