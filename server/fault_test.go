@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net/http"
 	"os"
 	"os/exec"
@@ -91,15 +92,17 @@ func TestS3ServerKilledMidUpload(t *testing.T) {
 	// Stream a 40 MiB overwrite; kill MinIO once 12 MiB have gone.
 	newData := randomBytes(40 << 20)
 	ct, form := formBody(t, field("uploadPath", "s3"), field("fileName", "v.bin"), file("v.bin", newData))
-	killed := make(chan struct{})
+	var killed bool
+	written := make(chan struct{})
 	pr, pw := ioPipe()
 	go func() {
+		defer close(written)
 		defer pw.Close()
 		const chunk = 1 << 20
 		for off := 0; off < len(form); off += chunk {
 			if off == 12<<20 {
 				killMinIO(t, pidFile)
-				close(killed)
+				killed = true
 			}
 			if _, err := pw.Write(form[off:min(off+chunk, len(form))]); err != nil {
 				return
@@ -107,7 +110,11 @@ func TestS3ServerKilledMidUpload(t *testing.T) {
 		}
 	}()
 	resp, body = e.do(http.MethodPost, kiePath, tokenA, ct, pr)
-	<-killed
+	pr.CloseWithError(errors.New("answered")) // unblocks a writer the server stopped reading
+	<-written
+	if !killed {
+		t.Fatalf("the upload ended before MinIO was killed: %d %s", resp.StatusCode, body)
+	}
 	waitMinIO(t, cfg.Endpoint)
 	want := old
 	if resp.StatusCode == http.StatusOK {

@@ -139,10 +139,12 @@ func TestGracefulShutdownFinishesUploads(t *testing.T) {
 	srv := startServer(t, "--storage", data, "--token", token, "--shutdown-timeout", "20s")
 	payload := bytes.Repeat([]byte("g"), 2<<20)
 	ct, body := multipartBody(t, "g", "g.bin", payload)
+	before := allFiles(data)
 	pr, pw := io.Pipe()
+	resume := make(chan struct{})
 	go func() {
 		pw.Write(body[:1<<20])
-		time.Sleep(500 * time.Millisecond) // SIGTERM arrives in this gap
+		<-resume // SIGTERM arrives in this gap
 		pw.Write(body[1<<20:])
 		pw.Close()
 	}()
@@ -160,10 +162,26 @@ func TestGracefulShutdownFinishesUploads(t *testing.T) {
 		}
 		done <- resp
 	}()
-	time.Sleep(200 * time.Millisecond)
+	// Signal once the server is writing the upload to disk: the request
+	// is then being handled, which is what a graceful shutdown waits for.
+	deadline := time.Now().Add(10 * time.Second)
+	for writing := false; !writing; {
+		for name, size := range allFiles(data) {
+			if _, old := before[name]; !old && size > 0 {
+				writing = true
+			}
+		}
+		if time.Now().After(deadline) {
+			close(resume)
+			t.Fatalf("server never wrote the upload: %v", allFiles(data))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
+	time.Sleep(300 * time.Millisecond) // let the shutdown begin; it must wait
+	close(resume)
 	resp := <-done
 	if resp == nil {
 		return
