@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -57,6 +58,24 @@ func allFiles(root string) map[string]int64 {
 	return out
 }
 
+// waitNewFile waits until a file under root that is not in before holds
+// more than over bytes: the server is writing an upload to disk.
+func waitNewFile(t *testing.T, root string, before map[string]int64, over int64) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		for name, size := range allFiles(root) {
+			if _, old := before[name]; !old && size > over {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the server never wrote the upload to disk: %v", allFiles(root))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // TestServerKilledMidUpload kills the server with SIGKILL while it is
 // receiving an overwrite of an existing file, restarts it, and checks that
 // the old version is intact, nothing partial is visible, and no temporary
@@ -87,22 +106,7 @@ func TestServerKilledMidUpload(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Wait until the server has written part of the new version to disk.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		grew := false
-		for name, size := range allFiles(data) {
-			if _, old := before[name]; !old && size > 1<<20 {
-				grew = true
-			}
-		}
-		if grew {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("server never wrote the partial upload: %v", allFiles(data))
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitNewFile(t, data, before, 1<<20)
 	if err := srv.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -142,6 +146,8 @@ func TestGracefulShutdownFinishesUploads(t *testing.T) {
 	before := allFiles(data)
 	pr, pw := io.Pipe()
 	resume := make(chan struct{})
+	release := sync.OnceFunc(func() { close(resume) })
+	defer release() // a failing test still lets the client finish
 	go func() {
 		pw.Write(body[:1<<20])
 		<-resume // SIGTERM arrives in this gap
@@ -164,24 +170,12 @@ func TestGracefulShutdownFinishesUploads(t *testing.T) {
 	}()
 	// Signal once the server is writing the upload to disk: the request
 	// is then being handled, which is what a graceful shutdown waits for.
-	deadline := time.Now().Add(10 * time.Second)
-	for writing := false; !writing; {
-		for name, size := range allFiles(data) {
-			if _, old := before[name]; !old && size > 0 {
-				writing = true
-			}
-		}
-		if time.Now().After(deadline) {
-			close(resume)
-			t.Fatalf("server never wrote the upload: %v", allFiles(data))
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitNewFile(t, data, before, 0)
 	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(300 * time.Millisecond) // let the shutdown begin; it must wait
-	close(resume)
+	release()
 	resp := <-done
 	if resp == nil {
 		return
