@@ -21,8 +21,9 @@ import (
 // may be counted twice until the next refresh, which errs on the side of
 // refusing. An upload that replaces a file commits only what it adds
 // (see quotaCharge.replacing); while it is in flight, both versions count,
-// as both are stored until it commits. The ledger lives in one process: replicas sharing
-// a bucket each enforce the quota on their own uploads only.
+// as both are stored until it commits. The ledger lives in one process:
+// replicas sharing a bucket each enforce the quota on their own uploads
+// only.
 type quotaLedger struct {
 	bytes, files int64 // the quotas; 0 means unlimited
 
