@@ -2,7 +2,6 @@ package storage
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -13,17 +12,6 @@ const (
 	MaxKeyLen     = 1024
 	MaxSegmentLen = 255
 )
-
-var tenantRE = regexp.MustCompile(`^[a-z0-9]{1,64}$`)
-
-// ValidTenant reports whether t is a valid tenant name: 1 to 64 lower-case
-// letters and digits.
-func ValidTenant(t string) error {
-	if !tenantRE.MatchString(t) {
-		return fmt.Errorf("%w: tenant must be 1-64 lower-case letters and digits", ErrInvalidKey)
-	}
-	return nil
-}
 
 // CleanKey validates a key and returns it unchanged if it is clean: a
 // relative, slash-separated path of at most MaxKeyLen bytes whose segments

@@ -34,19 +34,6 @@ func TestCleanKey(t *testing.T) {
 	}
 }
 
-func TestValidTenant(t *testing.T) {
-	for _, ok := range []string{"a", "0123abcdef", strings.Repeat("z", 64)} {
-		if err := storage.ValidTenant(ok); err != nil {
-			t.Errorf("ValidTenant(%q) = %v", ok, err)
-		}
-	}
-	for _, bad := range []string{"", "A", "a-b", "a/b", "..", strings.Repeat("z", 65), "é"} {
-		if err := storage.ValidTenant(bad); !errors.Is(err, storage.ErrInvalidKey) {
-			t.Errorf("ValidTenant(%q) = %v", bad, err)
-		}
-	}
-}
-
 // FuzzCleanKey: an accepted key is returned unchanged and, joined to a
 // tenant directory, resolves strictly inside it.
 func FuzzCleanKey(f *testing.F) {
