@@ -43,7 +43,9 @@ func Compare(oldSpec, newSpec []byte) ([]Change, error) {
 		c = append(c, Change{Where: where, What: what, Breaking: breaking})
 	}
 	for _, p := range sortedKeys(o.Paths.Map()) {
-		for method, oop := range o.Paths.Find(p).Operations() {
+		ops := o.Paths.Find(p).Operations()
+		for _, method := range sortedKeys(ops) {
+			oop := ops[method]
 			where := method + " " + p
 			var nop *openapi3.Operation
 			if item := n.Paths.Find(p); item != nil {
@@ -86,9 +88,10 @@ func Compare(oldSpec, newSpec []byte) ([]Change, error) {
 		}
 	}
 	for _, p := range sortedKeys(n.Paths.Map()) {
-		for method := range n.Paths.Find(p).Operations() {
+		ops := n.Paths.Find(p).Operations()
+		for _, method := range sortedKeys(ops) {
 			if item := o.Paths.Find(p); item == nil || item.GetOperation(method) == nil {
-				add(method+" "+p, "operation added", false)
+				add(method+" "+p, "operation added (responses "+strings.Join(sortedKeys(ops[method].Responses.Map()), ", ")+")", false)
 			}
 		}
 	}
