@@ -24,6 +24,7 @@ type Divergence struct {
 	At      string // the first differing place inside the definition
 }
 
+// String describes the divergence in one line, as specnorm -v prints it.
 func (d Divergence) String() string {
 	return fmt.Sprintf("%s: %s's documentation kept, %s's differs at %s", d.Pointer, d.Kept, d.Other, d.At)
 }
