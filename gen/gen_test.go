@@ -13,6 +13,8 @@ import (
 	"regexp"
 	"testing"
 
+	"github.com/getkin/kin-openapi/openapi3"
+
 	"github.com/fileup/fileup/gen/evolink"
 	"github.com/fileup/fileup/gen/kie"
 )
@@ -32,12 +34,17 @@ func decodeStrict(t *testing.T, name string, v any) {
 }
 
 // zeroFields lists the fields of v (recursively, through pointers and
-// structs) that hold their zero value.
+// structs) that the JSON did not populate: nil pointers, and plain fields
+// holding their zero value. A non-nil pointer to a scalar was present in
+// the JSON, even if empty ("quota_reason": "").
 func zeroFields(v reflect.Value, path string) []string {
 	switch v.Kind() {
 	case reflect.Pointer:
 		if v.IsNil() {
 			return []string{path}
+		}
+		if v.Elem().Kind() != reflect.Struct {
+			return nil
 		}
 		return zeroFields(v.Elem(), path)
 	case reflect.Struct:
@@ -72,6 +79,9 @@ func TestSeedExamplesDecode(t *testing.T) {
 		{"kie-401.json", new(kie.ApiResponse), false},
 		{"kie-500.json", new(kie.ApiResponse), false},
 		{"evolink-200.json", new(evolink.FileUploadResponse), true},
+		{"evolink-base64-200.json", new(evolink.FileUploadResponse), true},
+		{"evolink-url-200.json", new(evolink.FileUploadResponse), true},
+		{"evolink-quota-200.json", new(evolink.QuotaResponse), true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.fixture, func(t *testing.T) {
@@ -101,6 +111,98 @@ func TestSeedExampleValues(t *testing.T) {
 	if *e.Data.FileSize != 2048 || e.Data.ExpiresAt.Sub(*e.Data.UploadTime).Hours() != 72 {
 		t.Errorf("evolink example decoded wrongly: %+v", e.Data)
 	}
+	var q evolink.QuotaResponse
+	decodeStrict(t, "evolink-quota-200.json", &q)
+	if *q.Data.MaxFiles != 2000 || *q.Data.UsedFiles != 35 || *q.Data.UserGroup != "default" || *q.Data.IsCustom {
+		t.Errorf("evolink quota example decoded wrongly: %+v", q.Data)
+	}
+}
+
+// responseTypes maps each operation (by its Go name, as the embedded spec
+// keeps it) to its ClientWithResponses result, whose JSON<status> fields
+// have the generated type of each JSON response.
+var responseTypes = map[string]map[string]any{
+	"kie": {
+		"UploadFileStream": kie.UploadFileStreamResponse{},
+		"UploadFileBase64": kie.UploadFileBase64Response{},
+		"UploadFileUrl":    kie.UploadFileUrlResponse{},
+	},
+	"evolink": {
+		"UploadFileStream": evolink.UploadFileStreamResponse{},
+		"UploadFileBase64": evolink.UploadFileBase64Response{},
+		"UploadFileUrl":    evolink.UploadFileUrlResponse{},
+		"GetFilesQuota":    evolink.GetFilesQuotaResponse{},
+		"DownloadFile":     evolink.DownloadFileResponse{},
+	},
+}
+
+// Every example response in the specs (the vendor pages' and fileup's
+// envelopes) decodes strictly into the generated type of its response, and
+// its code is its HTTP status.
+func TestSpecExamplesDecode(t *testing.T) {
+	for vendor, get := range map[string]func() (*openapi3.T, error){"kie": kie.GetSwagger, "evolink": evolink.GetSwagger} {
+		t.Run(vendor, func(t *testing.T) {
+			doc, err := get()
+			if err != nil {
+				t.Fatal(err)
+			}
+			decoded := 0
+			for path, item := range doc.Paths.Map() {
+				for method, op := range item.Operations() {
+					rt, ok := responseTypes[vendor][op.OperationID]
+					if !ok {
+						t.Errorf("%s %s: no response type for %s", method, path, op.OperationID)
+						continue
+					}
+					for status, resp := range op.Responses.Map() {
+						decoded += decodeExamples(t, rt, op.OperationID, status, resp.Value)
+					}
+				}
+			}
+			if want := map[string]int{"kie": 24, "evolink": 25}[vendor]; decoded != want {
+				t.Errorf("decoded %d examples, want %d", decoded, want)
+			}
+		})
+	}
+}
+
+// decodeExamples decodes the JSON examples of one response into the type of
+// field JSON<status> of rt and returns how many there were.
+func decodeExamples(t *testing.T, rt any, op, status string, resp *openapi3.Response) int {
+	t.Helper()
+	mt := resp.Content["application/json"] // not Get, which would match */*
+	if mt == nil {
+		return 0
+	}
+	values := []any{}
+	if mt.Example != nil {
+		values = append(values, mt.Example)
+	}
+	for _, ex := range mt.Examples {
+		values = append(values, ex.Value.Value)
+	}
+	field, ok := reflect.TypeOf(rt).FieldByName("JSON" + status)
+	if !ok {
+		t.Errorf("%s %s: %T has no JSON%s", op, status, rt, status)
+		return 0
+	}
+	for _, v := range values {
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		into := reflect.New(field.Type.Elem())
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(into.Interface()); err != nil {
+			t.Errorf("%s %s: example %s does not decode into %s: %v", op, status, b, field.Type.Elem(), err)
+		}
+		var envelope struct{ Code json.Number }
+		if err := json.Unmarshal(b, &envelope); err != nil || envelope.Code.String() != status {
+			t.Errorf("%s %s: example code %q is not the HTTP status", op, status, envelope.Code)
+		}
+	}
+	return len(values)
 }
 
 // TestGeneratedCodeIsUpToDate regenerates each package into a temporary

@@ -5,24 +5,30 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
 
-// copyVendor copies the kie page, overlay and committed spec to dir, with
-// the page edited by edit.
-func copyVendor(t *testing.T, dir string, edit func(string) string) (in, overlay, out string) {
+// kiePages are kie's pages in the order generate.go merges them.
+var kiePages = []string{"upstream.md", "upstream-base64.md", "upstream-url.md"}
+
+// copyVendor copies kie's pages, overlay and committed spec to dir, with
+// every page edited by edit (a vendor change to the shared FileUploadResult
+// shows on each of its pages), and returns the flags that build the spec
+// there.
+func copyVendor(t *testing.T, dir string, edit func(string) string) (args []string, out string) {
 	t.Helper()
 	src := filepath.Join("..", "..", "api", "kie")
-	for _, f := range []string{"upstream.md", "overlay.yaml", "openapi.yaml"} {
+	for _, f := range append(slices.Clone(kiePages), "overlay.yaml", "openapi.yaml") {
 		b, err := os.ReadFile(filepath.Join(src, f))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if f == "upstream.md" && edit != nil {
+		if slices.Contains(kiePages, f) && edit != nil {
 			edited := edit(string(b))
 			if edited == string(b) {
-				t.Fatal("the edit changed nothing")
+				t.Fatalf("the edit changed nothing in %s", f)
 			}
 			b = []byte(edited)
 		}
@@ -30,7 +36,11 @@ func copyVendor(t *testing.T, dir string, edit func(string) string) (in, overlay
 			t.Fatal(err)
 		}
 	}
-	return filepath.Join(dir, "upstream.md"), filepath.Join(dir, "overlay.yaml"), filepath.Join(dir, "openapi.yaml")
+	for _, p := range kiePages {
+		args = append(args, "-in", filepath.Join(dir, p))
+	}
+	out = filepath.Join(dir, "openapi.yaml")
+	return append(args, "-overlay", filepath.Join(dir, "overlay.yaml"), "-out", out), out
 }
 
 // addField adds an optional field to the vendor's FileUploadResult.
@@ -46,10 +56,10 @@ func removeField(s string) string {
 
 func TestUnchangedPageLeavesSpecAlone(t *testing.T) {
 	dir := t.TempDir()
-	in, ov, out := copyVendor(t, dir, nil)
+	args, out := copyVendor(t, dir, nil)
 	before, _ := os.ReadFile(out)
 	var stdout, stderr bytes.Buffer
-	if code := run([]string{"-in", in, "-overlay", ov, "-out", out}, &stdout, &stderr); code != 0 {
+	if code := run(args, &stdout, &stderr); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
 	after, _ := os.ReadFile(out)
@@ -67,9 +77,9 @@ func TestVendorChangeEndToEnd(t *testing.T) {
 	}
 	t.Run("new optional field", func(t *testing.T) {
 		dir := t.TempDir()
-		in, ov, out := copyVendor(t, dir, addField)
+		args, out := copyVendor(t, dir, addField)
 		var stdout, stderr bytes.Buffer
-		if code := run([]string{"-in", in, "-overlay", ov, "-out", out}, &stdout, &stderr); code != 0 {
+		if code := run(args, &stdout, &stderr); code != 0 {
 			t.Fatalf("exit %d: %s %s", code, stdout.String(), stderr.String())
 		}
 		if !strings.Contains(stdout.String(), "checksum: field added") || strings.Contains(stdout.String(), "breaking") {
@@ -79,10 +89,10 @@ func TestVendorChangeEndToEnd(t *testing.T) {
 	})
 	t.Run("field removed", func(t *testing.T) {
 		dir := t.TempDir()
-		in, ov, out := copyVendor(t, dir, removeField)
+		args, out := copyVendor(t, dir, removeField)
 		before, _ := os.ReadFile(out)
 		var stdout, stderr bytes.Buffer
-		if code := run([]string{"-in", in, "-overlay", ov, "-out", out}, &stdout, &stderr); code != 1 {
+		if code := run(args, &stdout, &stderr); code != 1 {
 			t.Fatalf("exit %d, want 1 for a breaking change: %s %s", code, stdout.String(), stderr.String())
 		}
 		if !strings.Contains(stdout.String(), "! POST /api/file-stream-upload response 200 data mimeType: field removed") {
@@ -92,7 +102,7 @@ func TestVendorChangeEndToEnd(t *testing.T) {
 			t.Error("a refused breaking change was written")
 		}
 		stdout.Reset()
-		if code := run([]string{"-in", in, "-overlay", ov, "-out", out, "-accept-breaking"}, &stdout, &stderr); code != 0 {
+		if code := run(append(args, "-accept-breaking"), &stdout, &stderr); code != 0 {
 			t.Fatalf("-accept-breaking: exit %d: %s", code, stderr.String())
 		}
 		generateAndBuild(t, out, "FileSize int64")
@@ -135,5 +145,57 @@ func TestUsage(t *testing.T) {
 	}
 	if code := run([]string{"-in", "nope.md", "-out", filepath.Join(t.TempDir(), "x.yaml")}, &stdout, &stderr); code != 1 {
 		t.Errorf("missing input: exit %d", code)
+	}
+}
+
+// The pages of one vendor merge into one spec; pages that clash are
+// refused with both files named, and -v lists documentation that differs.
+func TestSeveralPages(t *testing.T) {
+	dir := t.TempDir()
+	args, out := copyVendor(t, dir, nil)
+	var stdout, stderr bytes.Buffer
+	if code := run(append(args, "-v"), &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "specnorm: documentation differs: /components/securitySchemes/BearerAuth: upstream.md's documentation kept, upstream-url.md's differs at /components/securitySchemes/BearerAuth/bearerFormat") {
+		t.Errorf("-v output:\n%s", stdout.String())
+	}
+
+	// The same page under two names defines POST /api/file-url-upload twice;
+	// a page whose FileUploadResult.fileSize has another format clashes with
+	// the stream page's (given first, it meets that page first).
+	page, err := os.ReadFile(filepath.Join(dir, "upstream-url.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, clash := filepath.Join(dir, "again.md"), filepath.Join(dir, "clash.md")
+	int32Size := strings.Replace(string(page), "          description: File size in bytes\n          example: 154832", "          description: File size in bytes\n          format: int32", 1)
+	for name, content := range map[string]string{again: string(page), clash: int32Size} {
+		if err := os.WriteFile(name, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before, _ := os.ReadFile(out)
+	for extra, want := range map[string][]string{
+		again: {"POST /api/file-url-upload", "upstream-url.md#/paths/~1api~1file-url-upload/post", "again.md#/paths/~1api~1file-url-upload/post"},
+		clash: {"upstream.md#/components/schemas/FileUploadResult", "clash.md#/components/schemas/FileUploadResult", "/properties/fileSize/format"},
+	} {
+		stdout.Reset()
+		stderr.Reset()
+		in := append([]string{"-in", extra}, args...)
+		if extra == again {
+			in = append(slices.Clone(args), "-in", extra)
+		}
+		if code := run(in, &stdout, &stderr); code != 1 {
+			t.Errorf("%s: exit %d, want 1", filepath.Base(extra), code)
+		}
+		for _, w := range want {
+			if !strings.Contains(stderr.String(), w) {
+				t.Errorf("%s: error does not name %q: %s", filepath.Base(extra), w, stderr.String())
+			}
+		}
+	}
+	if after, _ := os.ReadFile(out); !bytes.Equal(before, after) {
+		t.Error("a refused merge wrote the spec")
 	}
 }

@@ -21,8 +21,41 @@ import (
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/oapi-codegen/runtime"
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
+
+// Base64UploadRequest defines model for Base64UploadRequest.
+type Base64UploadRequest struct {
+	// Base64Data Base64 encoded file data
+	//
+	// **Supported Formats:**
+	// - Data URL format: `data:image/png;base64,iVBORw0KGgo...`
+	// - Pure Base64 encoding: `iVBORw0KGgo...`
+	//
+	// **Note:**
+	// - Maximum `1` image per request
+	// - Currently supports uploading files in: `image/jpeg`, `image/png`, `image/gif`, `image/webp` formats only
+	//
+	// Example: data:image/png;base64,iVBORw0KGgo...
+	Base64Data string `json:"base64_data"`
+
+	// FileName Custom file name
+	//
+	// **Note:**
+	// - If not specified, system will automatically generate a unique file name
+	//
+	// Example: avatar.png
+	FileName *string `json:"file_name,omitempty"`
+
+	// UploadPath Custom upload path
+	//
+	// **Note:**
+	// - If not specified, system will automatically categorize based on file type
+	//
+	// Example: avatars
+	UploadPath *string `json:"upload_path,omitempty"`
+}
 
 // ErrorResponse Error envelope (added by fileup; the vendor documents no error responses). Same fields as FileUploadResponse without `data`.
 type ErrorResponse struct {
@@ -114,6 +147,53 @@ type FileUploadResponse struct {
 	Success *bool `json:"success,omitempty"`
 }
 
+// QuotaData defines model for QuotaData.
+type QuotaData struct {
+	// IsCustom Whether the quota was manually set by an admin
+	//
+	// Example: false
+	IsCustom *bool `json:"is_custom,omitempty"`
+
+	// MaxFiles Maximum allowed files
+	//
+	// Example: 2000
+	MaxFiles *int `json:"max_files,omitempty"`
+
+	// QuotaReason Reason for custom quota (only set when `is_custom` is `true`)
+	//
+	// Example:
+	QuotaReason *string `json:"quota_reason,omitempty"`
+
+	// RemainFiles Remaining upload slots
+	//
+	// Example: 1965
+	RemainFiles *int `json:"remain_files,omitempty"`
+
+	// UsedFiles Number of files currently stored
+	//
+	// Example: 35
+	UsedFiles *int `json:"used_files,omitempty"`
+
+	// UserGroup User tier: `default` (2000 files)
+	//
+	// Example: default
+	UserGroup *string `json:"user_group,omitempty"`
+}
+
+// QuotaResponse defines model for QuotaResponse.
+type QuotaResponse struct {
+	// Code Response status code
+	//
+	// Example: 200
+	Code *int       `json:"code,omitempty"`
+	Data *QuotaData `json:"data,omitempty"`
+
+	// Success Whether the request was successful
+	//
+	// Example: true
+	Success *bool `json:"success,omitempty"`
+}
+
 // StreamUploadRequest defines model for StreamUploadRequest.
 type StreamUploadRequest struct {
 	// File File binary data
@@ -156,8 +236,45 @@ type StreamUploadRequest struct {
 	UploadPath *string `json:"upload_path,omitempty"`
 }
 
+// UrlUploadRequest defines model for UrlUploadRequest.
+type UrlUploadRequest struct {
+	// FileName Custom file name
+	//
+	// **Note:**
+	// - If not specified, system will automatically generate a unique file name
+	//
+	// Example: downloaded.jpg
+	FileName *string `json:"file_name,omitempty"`
+
+	// FileUrl Remote file URL
+	//
+	// **Requirements:**
+	// - Must be a publicly accessible URL
+	// - Supports HTTP and HTTPS protocols
+	// - System will automatically download the file content from this URL
+	// - Maximum `1` image per request
+	// - Currently supports uploading files in: `image/jpeg`, `image/png`, `image/gif`, `image/webp` formats only
+	//
+	// Example: https://example.com/image.jpg
+	FileUrl string `json:"file_url"`
+
+	// UploadPath Custom upload path
+	//
+	// **Note:**
+	// - If not specified, system will automatically categorize based on file type
+	//
+	// Example: downloads
+	UploadPath *string `json:"upload_path,omitempty"`
+}
+
+// UploadFileBase64JSONRequestBody defines body for UploadFileBase64 for application/json ContentType.
+type UploadFileBase64JSONRequestBody = Base64UploadRequest
+
 // UploadFileStreamMultipartRequestBody defines body for UploadFileStream for multipart/form-data ContentType.
 type UploadFileStreamMultipartRequestBody = StreamUploadRequest
+
+// UploadFileUrlJSONRequestBody defines body for UploadFileUrl for application/json ContentType.
+type UploadFileUrlJSONRequestBody = UrlUploadRequest
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
@@ -233,6 +350,56 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 // The interface specification for the client above.
 type ClientInterface interface {
 
+	// DownloadFile Download File
+	//
+	// Added by fileup; evolink documents no download route. Downloads the bytes of an uploaded file from the `download_url` an upload returned (`/api/v1/files/download/{file_id}`). Download URLs are public links: no API key is needed. Single byte ranges are supported: a `Range` request is answered 206 with the part, or 416 when the range lies outside the file.
+	//
+	// Corresponds with GET /api/v1/files/download/{file_id} (the `DownloadFile` operationId).
+	DownloadFile(ctx context.Context, fileId string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetFilesQuota Get File Quota
+	//
+	// - Query current user's file usage and remaining quota
+	// - Default user group allows up to `2000` files
+	//
+	// **Note:**
+	// The base URL for file APIs is `https://files-api.evolink.ai`
+	//
+	// Corresponds with GET /api/v1/files/quota (the `GetFilesQuota` operationId).
+	GetFilesQuota(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UploadFileBase64WithBody Base64 File Upload
+	//
+	// - Supports Base64 encoding and Data URL formats
+	// - Automatically identifies file types and categorizes storage
+	// - Returns accessible file URLs and download links
+	// - Files will expire after 72 hours
+	// - Current user quota is limited. Uploads will fail when quota is exhausted. Please save locally if persistent storage is needed
+	//
+	// **Note:**
+	// The file upload API base URL is`https://files-api.evolink.ai`
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/files/upload/base64 (the `UploadFileBase64` operationId).
+	UploadFileBase64WithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UploadFileBase64 Base64 File Upload
+	//
+	// - Supports Base64 encoding and Data URL formats
+	// - Automatically identifies file types and categorizes storage
+	// - Returns accessible file URLs and download links
+	// - Files will expire after 72 hours
+	// - Current user quota is limited. Uploads will fail when quota is exhausted. Please save locally if persistent storage is needed
+	//
+	// **Note:**
+	// The file upload API base URL is`https://files-api.evolink.ai`
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/files/upload/base64 (the `UploadFileBase64` operationId).
+	UploadFileBase64(ctx context.Context, body UploadFileBase64JSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// UploadFileStreamWithBody File Stream Upload
 	//
 	// Upload one image as multipart/form-data. Path and name fields are accepted in underscore (`upload_path`, `file_name`) and camelCase (`uploadPath`, `fileName`) form. Files expire after 72 hours.
@@ -241,6 +408,128 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v1/files/upload/stream (the `UploadFileStream` operationId).
 	UploadFileStreamWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UploadFileUrlWithBody URL File Upload
+	//
+	// - Upload by providing a remote file URL
+	// - System will automatically download and store the remote file
+	// - Suitable for migrating files from other servers
+	// - Files will expire after 72 hours
+	// - Current user quota is limited. Uploads will fail when quota is exhausted. Please save locally if persistent storage is needed
+	//
+	// **Note:**
+	// The file upload API base URL is`https://files-api.evolink.ai`
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/files/upload/url (the `UploadFileUrl` operationId).
+	UploadFileUrlWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UploadFileUrl URL File Upload
+	//
+	// - Upload by providing a remote file URL
+	// - System will automatically download and store the remote file
+	// - Suitable for migrating files from other servers
+	// - Files will expire after 72 hours
+	// - Current user quota is limited. Uploads will fail when quota is exhausted. Please save locally if persistent storage is needed
+	//
+	// **Note:**
+	// The file upload API base URL is`https://files-api.evolink.ai`
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/files/upload/url (the `UploadFileUrl` operationId).
+	UploadFileUrl(ctx context.Context, body UploadFileUrlJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+}
+
+// DownloadFile Download File
+//
+// Added by fileup; evolink documents no download route. Downloads the bytes of an uploaded file from the `download_url` an upload returned (`/api/v1/files/download/{file_id}`). Download URLs are public links: no API key is needed. Single byte ranges are supported: a `Range` request is answered 206 with the part, or 416 when the range lies outside the file.
+//
+// Corresponds with GET /api/v1/files/download/{file_id} (the `DownloadFile` operationId).
+func (c *Client) DownloadFile(ctx context.Context, fileId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDownloadFileRequest(c.Server, fileId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetFilesQuota Get File Quota
+//
+// - Query current user's file usage and remaining quota
+// - Default user group allows up to `2000` files
+//
+// **Note:**
+// The base URL for file APIs is `https://files-api.evolink.ai`
+//
+// Corresponds with GET /api/v1/files/quota (the `GetFilesQuota` operationId).
+func (c *Client) GetFilesQuota(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetFilesQuotaRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UploadFileBase64WithBody Base64 File Upload
+//
+// - Supports Base64 encoding and Data URL formats
+// - Automatically identifies file types and categorizes storage
+// - Returns accessible file URLs and download links
+// - Files will expire after 72 hours
+// - Current user quota is limited. Uploads will fail when quota is exhausted. Please save locally if persistent storage is needed
+//
+// **Note:**
+// The file upload API base URL is`https://files-api.evolink.ai`
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/files/upload/base64 (the `UploadFileBase64` operationId).
+func (c *Client) UploadFileBase64WithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUploadFileBase64RequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UploadFileBase64 Base64 File Upload
+//
+// - Supports Base64 encoding and Data URL formats
+// - Automatically identifies file types and categorizes storage
+// - Returns accessible file URLs and download links
+// - Files will expire after 72 hours
+// - Current user quota is limited. Uploads will fail when quota is exhausted. Please save locally if persistent storage is needed
+//
+// **Note:**
+// The file upload API base URL is`https://files-api.evolink.ai`
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/files/upload/base64 (the `UploadFileBase64` operationId).
+func (c *Client) UploadFileBase64(ctx context.Context, body UploadFileBase64JSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUploadFileBase64Request(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
 }
 
 // UploadFileStreamWithBody File Stream Upload
@@ -262,6 +551,159 @@ func (c *Client) UploadFileStreamWithBody(ctx context.Context, contentType strin
 	return c.Client.Do(req)
 }
 
+// UploadFileUrlWithBody URL File Upload
+//
+// - Upload by providing a remote file URL
+// - System will automatically download and store the remote file
+// - Suitable for migrating files from other servers
+// - Files will expire after 72 hours
+// - Current user quota is limited. Uploads will fail when quota is exhausted. Please save locally if persistent storage is needed
+//
+// **Note:**
+// The file upload API base URL is`https://files-api.evolink.ai`
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/files/upload/url (the `UploadFileUrl` operationId).
+func (c *Client) UploadFileUrlWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUploadFileUrlRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UploadFileUrl URL File Upload
+//
+// - Upload by providing a remote file URL
+// - System will automatically download and store the remote file
+// - Suitable for migrating files from other servers
+// - Files will expire after 72 hours
+// - Current user quota is limited. Uploads will fail when quota is exhausted. Please save locally if persistent storage is needed
+//
+// **Note:**
+// The file upload API base URL is`https://files-api.evolink.ai`
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/files/upload/url (the `UploadFileUrl` operationId).
+func (c *Client) UploadFileUrl(ctx context.Context, body UploadFileUrlJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUploadFileUrlRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// NewDownloadFileRequest constructs an http.Request for the DownloadFile method
+func NewDownloadFileRequest(server string, fileId string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "file_id", fileId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/files/download/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetFilesQuotaRequest constructs an http.Request for the GetFilesQuota method
+func NewGetFilesQuotaRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/files/quota")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUploadFileBase64Request calls the generic UploadFileBase64 builder with application/json body
+func NewUploadFileBase64Request(server string, body UploadFileBase64JSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUploadFileBase64RequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewUploadFileBase64RequestWithBody constructs an http.Request for the UploadFileBase64 method, with any body, and a specified content type
+func NewUploadFileBase64RequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/files/upload/base64")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewUploadFileStreamRequestWithBody constructs an http.Request for the UploadFileStream method, with any body, and a specified content type
 func NewUploadFileStreamRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
@@ -272,6 +714,46 @@ func NewUploadFileStreamRequestWithBody(server string, contentType string, body 
 	}
 
 	operationPath := fmt.Sprintf("/api/v1/files/upload/stream")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewUploadFileUrlRequest calls the generic UploadFileUrl builder with application/json body
+func NewUploadFileUrlRequest(server string, body UploadFileUrlJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUploadFileUrlRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewUploadFileUrlRequestWithBody constructs an http.Request for the UploadFileUrl method, with any body, and a specified content type
+func NewUploadFileUrlRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/files/upload/url")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -335,6 +817,60 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
+	// DownloadFileWithResponse Download File
+	//
+	// Added by fileup; evolink documents no download route. Downloads the bytes of an uploaded file from the `download_url` an upload returned (`/api/v1/files/download/{file_id}`). Download URLs are public links: no API key is needed. Single byte ranges are supported: a `Range` request is answered 206 with the part, or 416 when the range lies outside the file.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/files/download/{file_id} (the `DownloadFile` operationId).
+	DownloadFileWithResponse(ctx context.Context, fileId string, reqEditors ...RequestEditorFn) (*DownloadFileResponse, error)
+
+	// GetFilesQuotaWithResponse Get File Quota
+	//
+	// - Query current user's file usage and remaining quota
+	// - Default user group allows up to `2000` files
+	//
+	// **Note:**
+	// The base URL for file APIs is `https://files-api.evolink.ai`
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/files/quota (the `GetFilesQuota` operationId).
+	GetFilesQuotaWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetFilesQuotaResponse, error)
+
+	// UploadFileBase64WithBodyWithResponse Base64 File Upload
+	//
+	// - Supports Base64 encoding and Data URL formats
+	// - Automatically identifies file types and categorizes storage
+	// - Returns accessible file URLs and download links
+	// - Files will expire after 72 hours
+	// - Current user quota is limited. Uploads will fail when quota is exhausted. Please save locally if persistent storage is needed
+	//
+	// **Note:**
+	// The file upload API base URL is`https://files-api.evolink.ai`
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/files/upload/base64 (the `UploadFileBase64` operationId).
+	UploadFileBase64WithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UploadFileBase64Response, error)
+
+	// UploadFileBase64WithResponse Base64 File Upload
+	//
+	// - Supports Base64 encoding and Data URL formats
+	// - Automatically identifies file types and categorizes storage
+	// - Returns accessible file URLs and download links
+	// - Files will expire after 72 hours
+	// - Current user quota is limited. Uploads will fail when quota is exhausted. Please save locally if persistent storage is needed
+	//
+	// **Note:**
+	// The file upload API base URL is`https://files-api.evolink.ai`
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/files/upload/base64 (the `UploadFileBase64` operationId).
+	UploadFileBase64WithResponse(ctx context.Context, body UploadFileBase64JSONRequestBody, reqEditors ...RequestEditorFn) (*UploadFileBase64Response, error)
+
 	// UploadFileStreamWithBodyWithResponse File Stream Upload
 	//
 	// Upload one image as multipart/form-data. Path and name fields are accepted in underscore (`upload_path`, `file_name`) and camelCase (`uploadPath`, `fileName`) form. Files expire after 72 hours.
@@ -343,6 +879,238 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/v1/files/upload/stream (the `UploadFileStream` operationId).
 	UploadFileStreamWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UploadFileStreamResponse, error)
+
+	// UploadFileUrlWithBodyWithResponse URL File Upload
+	//
+	// - Upload by providing a remote file URL
+	// - System will automatically download and store the remote file
+	// - Suitable for migrating files from other servers
+	// - Files will expire after 72 hours
+	// - Current user quota is limited. Uploads will fail when quota is exhausted. Please save locally if persistent storage is needed
+	//
+	// **Note:**
+	// The file upload API base URL is`https://files-api.evolink.ai`
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/files/upload/url (the `UploadFileUrl` operationId).
+	UploadFileUrlWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UploadFileUrlResponse, error)
+
+	// UploadFileUrlWithResponse URL File Upload
+	//
+	// - Upload by providing a remote file URL
+	// - System will automatically download and store the remote file
+	// - Suitable for migrating files from other servers
+	// - Files will expire after 72 hours
+	// - Current user quota is limited. Uploads will fail when quota is exhausted. Please save locally if persistent storage is needed
+	//
+	// **Note:**
+	// The file upload API base URL is`https://files-api.evolink.ai`
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/files/upload/url (the `UploadFileUrl` operationId).
+	UploadFileUrlWithResponse(ctx context.Context, body UploadFileUrlJSONRequestBody, reqEditors ...RequestEditorFn) (*UploadFileUrlResponse, error)
+}
+
+// DownloadFileResponse206Headers the declared response headers of an HTTP 206 response for DownloadFile
+type DownloadFileResponse206Headers struct {
+	ContentRange string
+}
+
+type DownloadFileResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ErrorResponse
+	// JSON416 the response for an HTTP 416 `application/json` response
+	JSON416 *ErrorResponse
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *ErrorResponse
+	// Headers206 the parsed response headers for an HTTP 206 response
+	Headers206 *DownloadFileResponse206Headers
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DownloadFileResponse) GetJSON404() *ErrorResponse {
+	return r.JSON404
+}
+
+// GetJSON416 returns the response for an HTTP 416 `application/json` response
+func (r DownloadFileResponse) GetJSON416() *ErrorResponse {
+	return r.JSON416
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r DownloadFileResponse) GetJSON500() *ErrorResponse {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r DownloadFileResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DownloadFileResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DownloadFileResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DownloadFileResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetFilesQuotaResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *QuotaResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorResponse
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *ErrorResponse
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetFilesQuotaResponse) GetJSON200() *QuotaResponse {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetFilesQuotaResponse) GetJSON401() *ErrorResponse {
+	return r.JSON401
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetFilesQuotaResponse) GetJSON500() *ErrorResponse {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetFilesQuotaResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetFilesQuotaResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetFilesQuotaResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetFilesQuotaResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UploadFileBase64Response struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *FileUploadResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ErrorResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorResponse
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ErrorResponse
+	// JSON405 the response for an HTTP 405 `application/json` response
+	JSON405 *ErrorResponse
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *ErrorResponse
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *ErrorResponse
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UploadFileBase64Response) GetJSON200() *FileUploadResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UploadFileBase64Response) GetJSON400() *ErrorResponse {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UploadFileBase64Response) GetJSON401() *ErrorResponse {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UploadFileBase64Response) GetJSON403() *ErrorResponse {
+	return r.JSON403
+}
+
+// GetJSON405 returns the response for an HTTP 405 `application/json` response
+func (r UploadFileBase64Response) GetJSON405() *ErrorResponse {
+	return r.JSON405
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UploadFileBase64Response) GetJSON413() *ErrorResponse {
+	return r.JSON413
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r UploadFileBase64Response) GetJSON500() *ErrorResponse {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r UploadFileBase64Response) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UploadFileBase64Response) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UploadFileBase64Response) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UploadFileBase64Response) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
 }
 
 type UploadFileStreamResponse struct {
@@ -428,6 +1196,167 @@ func (r UploadFileStreamResponse) ContentType() string {
 	return ""
 }
 
+type UploadFileUrlResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *FileUploadResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ErrorResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorResponse
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ErrorResponse
+	// JSON405 the response for an HTTP 405 `application/json` response
+	JSON405 *ErrorResponse
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *ErrorResponse
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *ErrorResponse
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UploadFileUrlResponse) GetJSON200() *FileUploadResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UploadFileUrlResponse) GetJSON400() *ErrorResponse {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UploadFileUrlResponse) GetJSON401() *ErrorResponse {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UploadFileUrlResponse) GetJSON403() *ErrorResponse {
+	return r.JSON403
+}
+
+// GetJSON405 returns the response for an HTTP 405 `application/json` response
+func (r UploadFileUrlResponse) GetJSON405() *ErrorResponse {
+	return r.JSON405
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UploadFileUrlResponse) GetJSON413() *ErrorResponse {
+	return r.JSON413
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r UploadFileUrlResponse) GetJSON500() *ErrorResponse {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r UploadFileUrlResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UploadFileUrlResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UploadFileUrlResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UploadFileUrlResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DownloadFileWithResponse Download File
+//
+// Added by fileup; evolink documents no download route. Downloads the bytes of an uploaded file from the `download_url` an upload returned (`/api/v1/files/download/{file_id}`). Download URLs are public links: no API key is needed. Single byte ranges are supported: a `Range` request is answered 206 with the part, or 416 when the range lies outside the file.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/files/download/{file_id} (the `DownloadFile` operationId).
+func (c *ClientWithResponses) DownloadFileWithResponse(ctx context.Context, fileId string, reqEditors ...RequestEditorFn) (*DownloadFileResponse, error) {
+	rsp, err := c.DownloadFile(ctx, fileId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDownloadFileResponse(rsp)
+}
+
+// GetFilesQuotaWithResponse Get File Quota
+//
+// - Query current user's file usage and remaining quota
+// - Default user group allows up to `2000` files
+//
+// **Note:**
+// The base URL for file APIs is `https://files-api.evolink.ai`
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/files/quota (the `GetFilesQuota` operationId).
+func (c *ClientWithResponses) GetFilesQuotaWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetFilesQuotaResponse, error) {
+	rsp, err := c.GetFilesQuota(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetFilesQuotaResponse(rsp)
+}
+
+// UploadFileBase64WithBodyWithResponse Base64 File Upload
+//
+// - Supports Base64 encoding and Data URL formats
+// - Automatically identifies file types and categorizes storage
+// - Returns accessible file URLs and download links
+// - Files will expire after 72 hours
+// - Current user quota is limited. Uploads will fail when quota is exhausted. Please save locally if persistent storage is needed
+//
+// **Note:**
+// The file upload API base URL is`https://files-api.evolink.ai`
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/files/upload/base64 (the `UploadFileBase64` operationId).
+func (c *ClientWithResponses) UploadFileBase64WithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UploadFileBase64Response, error) {
+	rsp, err := c.UploadFileBase64WithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUploadFileBase64Response(rsp)
+}
+
+// UploadFileBase64WithResponse Base64 File Upload
+//
+// - Supports Base64 encoding and Data URL formats
+// - Automatically identifies file types and categorizes storage
+// - Returns accessible file URLs and download links
+// - Files will expire after 72 hours
+// - Current user quota is limited. Uploads will fail when quota is exhausted. Please save locally if persistent storage is needed
+//
+// **Note:**
+// The file upload API base URL is`https://files-api.evolink.ai`
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/files/upload/base64 (the `UploadFileBase64` operationId).
+func (c *ClientWithResponses) UploadFileBase64WithResponse(ctx context.Context, body UploadFileBase64JSONRequestBody, reqEditors ...RequestEditorFn) (*UploadFileBase64Response, error) {
+	rsp, err := c.UploadFileBase64(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUploadFileBase64Response(rsp)
+}
+
 // UploadFileStreamWithBodyWithResponse File Stream Upload
 //
 // Upload one image as multipart/form-data. Path and name fields are accepted in underscore (`upload_path`, `file_name`) and camelCase (`uploadPath`, `fileName`) form. Files expire after 72 hours.
@@ -441,6 +1370,211 @@ func (c *ClientWithResponses) UploadFileStreamWithBodyWithResponse(ctx context.C
 		return nil, err
 	}
 	return ParseUploadFileStreamResponse(rsp)
+}
+
+// UploadFileUrlWithBodyWithResponse URL File Upload
+//
+// - Upload by providing a remote file URL
+// - System will automatically download and store the remote file
+// - Suitable for migrating files from other servers
+// - Files will expire after 72 hours
+// - Current user quota is limited. Uploads will fail when quota is exhausted. Please save locally if persistent storage is needed
+//
+// **Note:**
+// The file upload API base URL is`https://files-api.evolink.ai`
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/files/upload/url (the `UploadFileUrl` operationId).
+func (c *ClientWithResponses) UploadFileUrlWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UploadFileUrlResponse, error) {
+	rsp, err := c.UploadFileUrlWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUploadFileUrlResponse(rsp)
+}
+
+// UploadFileUrlWithResponse URL File Upload
+//
+// - Upload by providing a remote file URL
+// - System will automatically download and store the remote file
+// - Suitable for migrating files from other servers
+// - Files will expire after 72 hours
+// - Current user quota is limited. Uploads will fail when quota is exhausted. Please save locally if persistent storage is needed
+//
+// **Note:**
+// The file upload API base URL is`https://files-api.evolink.ai`
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/files/upload/url (the `UploadFileUrl` operationId).
+func (c *ClientWithResponses) UploadFileUrlWithResponse(ctx context.Context, body UploadFileUrlJSONRequestBody, reqEditors ...RequestEditorFn) (*UploadFileUrlResponse, error) {
+	rsp, err := c.UploadFileUrl(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUploadFileUrlResponse(rsp)
+}
+
+// ParseDownloadFileResponse parses an HTTP response from a DownloadFileWithResponse call
+func ParseDownloadFileResponse(rsp *http.Response) (*DownloadFileResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DownloadFileResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 416:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON416 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 206:
+		var headers DownloadFileResponse206Headers
+		if values := rsp.Header.Values("Content-Range"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Range", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentRange = value
+		}
+		response.Headers206 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetFilesQuotaResponse parses an HTTP response from a GetFilesQuotaWithResponse call
+func ParseGetFilesQuotaResponse(rsp *http.Response) (*GetFilesQuotaResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetFilesQuotaResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest QuotaResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUploadFileBase64Response parses an HTTP response from a UploadFileBase64WithResponse call
+func ParseUploadFileBase64Response(rsp *http.Response) (*UploadFileBase64Response, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UploadFileBase64Response{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest FileUploadResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 405:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON405 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
 }
 
 // ParseUploadFileStreamResponse parses an HTTP response from a UploadFileStreamWithResponse call
@@ -511,11 +1645,91 @@ func ParseUploadFileStreamResponse(rsp *http.Response) (*UploadFileStreamRespons
 	return response, nil
 }
 
+// ParseUploadFileUrlResponse parses an HTTP response from a UploadFileUrlWithResponse call
+func ParseUploadFileUrlResponse(rsp *http.Response) (*UploadFileUrlResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UploadFileUrlResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest FileUploadResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 405:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON405 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// DownloadFile Download File
+	// (GET /api/v1/files/download/{file_id})
+	DownloadFile(w http.ResponseWriter, r *http.Request, fileId string)
+	// GetFilesQuota Get File Quota
+	// (GET /api/v1/files/quota)
+	GetFilesQuota(w http.ResponseWriter, r *http.Request)
+	// UploadFileBase64 Base64 File Upload
+	// (POST /api/v1/files/upload/base64)
+	UploadFileBase64(w http.ResponseWriter, r *http.Request)
 	// UploadFileStream File Stream Upload
 	// (POST /api/v1/files/upload/stream)
 	UploadFileStream(w http.ResponseWriter, r *http.Request)
+	// UploadFileUrl URL File Upload
+	// (POST /api/v1/files/upload/url)
+	UploadFileUrl(w http.ResponseWriter, r *http.Request)
 }
 
 // ServerInterfaceWrapper converts contexts to parameters.
@@ -527,11 +1741,79 @@ type ServerInterfaceWrapper struct {
 
 type MiddlewareFunc func(http.Handler) http.Handler
 
+// DownloadFile operation middleware
+func (siw *ServerInterfaceWrapper) DownloadFile(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "file_id" -------------
+	var fileId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "file_id", r.PathValue("file_id"), &fileId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "file_id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DownloadFile(w, r, fileId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetFilesQuota operation middleware
+func (siw *ServerInterfaceWrapper) GetFilesQuota(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetFilesQuota(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UploadFileBase64 operation middleware
+func (siw *ServerInterfaceWrapper) UploadFileBase64(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UploadFileBase64(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // UploadFileStream operation middleware
 func (siw *ServerInterfaceWrapper) UploadFileStream(w http.ResponseWriter, r *http.Request) {
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.UploadFileStream(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UploadFileUrl operation middleware
+func (siw *ServerInterfaceWrapper) UploadFileUrl(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UploadFileUrl(w, r)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -662,8 +1944,265 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	}
 
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/files/upload/stream", wrapper.UploadFileStream)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/files/upload/base64", wrapper.UploadFileBase64)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/v1/files/upload/url", wrapper.UploadFileUrl)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/files/quota", wrapper.GetFilesQuota)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/v1/files/download/{file_id}", wrapper.DownloadFile)
 
 	return m
+}
+
+type DownloadFileRequestObject struct {
+	FileId string `json:"file_id"`
+}
+
+type DownloadFileResponseObject interface {
+	VisitDownloadFileResponse(w http.ResponseWriter) error
+}
+
+type DownloadFile200AsteriskResponse struct {
+	Body          io.Reader
+	ContentType   string
+	ContentLength int64
+}
+
+func (response DownloadFile200AsteriskResponse) VisitDownloadFileResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type DownloadFile206ResponseHeaders struct {
+	ContentRange string
+}
+
+type DownloadFile206AsteriskResponse struct {
+	Body          io.Reader
+	Headers       DownloadFile206ResponseHeaders
+	ContentType   string
+	ContentLength int64
+}
+
+func (response DownloadFile206AsteriskResponse) VisitDownloadFileResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.Header().Set("Content-Range", fmt.Sprint(response.Headers.ContentRange))
+	w.WriteHeader(206)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type DownloadFile404JSONResponse ErrorResponse
+
+func (response DownloadFile404JSONResponse) VisitDownloadFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DownloadFile416JSONResponse ErrorResponse
+
+func (response DownloadFile416JSONResponse) VisitDownloadFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(416)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DownloadFile500JSONResponse ErrorResponse
+
+func (response DownloadFile500JSONResponse) VisitDownloadFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFilesQuotaRequestObject struct {
+}
+
+type GetFilesQuotaResponseObject interface {
+	VisitGetFilesQuotaResponse(w http.ResponseWriter) error
+}
+
+type GetFilesQuota200JSONResponse QuotaResponse
+
+func (response GetFilesQuota200JSONResponse) VisitGetFilesQuotaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFilesQuota401JSONResponse ErrorResponse
+
+func (response GetFilesQuota401JSONResponse) VisitGetFilesQuotaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFilesQuota500JSONResponse ErrorResponse
+
+func (response GetFilesQuota500JSONResponse) VisitGetFilesQuotaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadFileBase64RequestObject struct {
+	Body *UploadFileBase64JSONRequestBody
+}
+
+type UploadFileBase64ResponseObject interface {
+	VisitUploadFileBase64Response(w http.ResponseWriter) error
+}
+
+type UploadFileBase64200JSONResponse FileUploadResponse
+
+func (response UploadFileBase64200JSONResponse) VisitUploadFileBase64Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadFileBase64400JSONResponse ErrorResponse
+
+func (response UploadFileBase64400JSONResponse) VisitUploadFileBase64Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadFileBase64401JSONResponse ErrorResponse
+
+func (response UploadFileBase64401JSONResponse) VisitUploadFileBase64Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadFileBase64403JSONResponse ErrorResponse
+
+func (response UploadFileBase64403JSONResponse) VisitUploadFileBase64Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadFileBase64405JSONResponse ErrorResponse
+
+func (response UploadFileBase64405JSONResponse) VisitUploadFileBase64Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(405)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadFileBase64413JSONResponse ErrorResponse
+
+func (response UploadFileBase64413JSONResponse) VisitUploadFileBase64Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadFileBase64500JSONResponse ErrorResponse
+
+func (response UploadFileBase64500JSONResponse) VisitUploadFileBase64Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type UploadFileStreamRequestObject struct {
@@ -772,11 +2311,129 @@ func (response UploadFileStream500JSONResponse) VisitUploadFileStreamResponse(w 
 	return err
 }
 
+type UploadFileUrlRequestObject struct {
+	Body *UploadFileUrlJSONRequestBody
+}
+
+type UploadFileUrlResponseObject interface {
+	VisitUploadFileUrlResponse(w http.ResponseWriter) error
+}
+
+type UploadFileUrl200JSONResponse FileUploadResponse
+
+func (response UploadFileUrl200JSONResponse) VisitUploadFileUrlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadFileUrl400JSONResponse ErrorResponse
+
+func (response UploadFileUrl400JSONResponse) VisitUploadFileUrlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadFileUrl401JSONResponse ErrorResponse
+
+func (response UploadFileUrl401JSONResponse) VisitUploadFileUrlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadFileUrl403JSONResponse ErrorResponse
+
+func (response UploadFileUrl403JSONResponse) VisitUploadFileUrlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadFileUrl405JSONResponse ErrorResponse
+
+func (response UploadFileUrl405JSONResponse) VisitUploadFileUrlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(405)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadFileUrl413JSONResponse ErrorResponse
+
+func (response UploadFileUrl413JSONResponse) VisitUploadFileUrlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadFileUrl500JSONResponse ErrorResponse
+
+func (response UploadFileUrl500JSONResponse) VisitUploadFileUrlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// DownloadFile Download File
+	// (GET /api/v1/files/download/{file_id})
+	DownloadFile(ctx context.Context, request DownloadFileRequestObject) (DownloadFileResponseObject, error)
+	// GetFilesQuota Get File Quota
+	// (GET /api/v1/files/quota)
+	GetFilesQuota(ctx context.Context, request GetFilesQuotaRequestObject) (GetFilesQuotaResponseObject, error)
+	// UploadFileBase64 Base64 File Upload
+	// (POST /api/v1/files/upload/base64)
+	UploadFileBase64(ctx context.Context, request UploadFileBase64RequestObject) (UploadFileBase64ResponseObject, error)
 	// UploadFileStream File Stream Upload
 	// (POST /api/v1/files/upload/stream)
 	UploadFileStream(ctx context.Context, request UploadFileStreamRequestObject) (UploadFileStreamResponseObject, error)
+	// UploadFileUrl URL File Upload
+	// (POST /api/v1/files/upload/url)
+	UploadFileUrl(ctx context.Context, request UploadFileUrlRequestObject) (UploadFileUrlResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx context.Context, w http.ResponseWriter, r *http.Request, request any) (any, error)
@@ -818,6 +2475,87 @@ type strictHandler struct {
 	options     StrictHTTPServerOptions
 }
 
+// DownloadFile operation middleware
+func (sh *strictHandler) DownloadFile(w http.ResponseWriter, r *http.Request, fileId string) {
+	var request DownloadFileRequestObject
+
+	request.FileId = fileId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DownloadFile(ctx, request.(DownloadFileRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DownloadFile")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DownloadFileResponseObject); ok {
+		if err := validResponse.VisitDownloadFileResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetFilesQuota operation middleware
+func (sh *strictHandler) GetFilesQuota(w http.ResponseWriter, r *http.Request) {
+	var request GetFilesQuotaRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetFilesQuota(ctx, request.(GetFilesQuotaRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetFilesQuota")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetFilesQuotaResponseObject); ok {
+		if err := validResponse.VisitGetFilesQuotaResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UploadFileBase64 operation middleware
+func (sh *strictHandler) UploadFileBase64(w http.ResponseWriter, r *http.Request) {
+	var request UploadFileBase64RequestObject
+
+	var body UploadFileBase64JSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UploadFileBase64(ctx, request.(UploadFileBase64RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UploadFileBase64")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UploadFileBase64ResponseObject); ok {
+		if err := validResponse.VisitUploadFileBase64Response(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // UploadFileStream operation middleware
 func (sh *strictHandler) UploadFileStream(w http.ResponseWriter, r *http.Request) {
 	var request UploadFileStreamRequestObject
@@ -849,47 +2587,102 @@ func (sh *strictHandler) UploadFileStream(w http.ResponseWriter, r *http.Request
 	}
 }
 
+// UploadFileUrl operation middleware
+func (sh *strictHandler) UploadFileUrl(w http.ResponseWriter, r *http.Request) {
+	var request UploadFileUrlRequestObject
+
+	var body UploadFileUrlJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UploadFileUrl(ctx, request.(UploadFileUrlRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UploadFileUrl")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UploadFileUrlResponseObject); ok {
+		if err := validResponse.VisitUploadFileUrlResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"tFnbchu5Ef2VLjgPkjPiRZZ2ndmXaB3bYXYlK5aUrS1bJYKDJgkbA4wBDCXGxX9PoefCGXGoiyNV+UHE",
-	"4NJ9unH6NPydJSbNjEbtHYu/M5fMMeX051trjf2ILjPaYRgQ6BIrMy+NZnHxGVAvUJkMYYcLgQImS5hK",
-	"hXn2C/g5wgK1MBaESfI0HAHaANJCW27sdntwxlOEqUQlHHAH76TCi0wZLqrT4Vr6uck9jAX3fNxjEcus",
-	"ydB6iWRrYkSHifVy57nPHYRZEeC3nCvwhgz85/n5afmZRQxveJopZPHBYBAxv8yQxUxqjzO0bBWx1M3u",
-	"OCVF5/gMm/uwY+mc1DOw+C2XFgVk3PIUPdqYgGL1Mc5bqWfhFJcnCTq3edIfc/RztGR42BCdh2vuoFww",
-	"zRXscHXNlw6mXDncbZpCI/VpE2MUcs1Wq4hVtrH4U312VEBauHxZLzOTL5j4YGQI0j+458HKdiyEudYh",
-	"eFe5VZs+hHVQTYGLj7+34Jp7n7m43w/QuB4ujJL6a4/LPs9kfzEsxvvVcvp5xSfJcP8Vi9jU2JR7FrPc",
-	"yi5c8SaTFt1VmNNpFk3gYQS8TBF2Rmcf4PVPgyEUW7fwZPuD/cO94WBvuH8+GMT076+D1/Fg0DRFcI97",
-	"YbMug8h8KTatudDyW46UICAFai+nEm3r9Lbr3VtrnnbcijNvQiLS5jSjuW02N970Mj3buqmT/8Ut+IVP",
-	"sDNZenQtqPYHB68bmEjtfzpgXfeLDtieNpxy8+FJQ864ftOn+3IklSleFaOdJhyPjt8CfW9aIFM+w/4W",
-	"1IyVM6m52hKOD+XnHwlITix5lXE/3xYSbyyfIdCUjX3dHZtS0m5mJn18zPUY/O3HrsdqC+m0K8Mm/Ty8",
-	"FLRTtJPwRclwf7E4ZTF70V9Xy35ZKvs1E/5QgaAoFZCjaDC5Wj5xaWie6m3eXQo2ED/zFnlaYU77bkJO",
-	"haw7/yZSc7uEgONn/Vm/fHliPMYvX37We1Dm0kJySqC9MKlMpfD5bOk8pnAtlQKee5NyLxOu1LKixEJq",
-	"0G0M84/5jUzzFMbDMdCFhAxtBUaY8Ca3FrVXS3B5lhnrXQl8KNBEHiB1DOPiNn/JcDaOql+ZbvyYyen6",
-	"xzVOsnFptgOjKXB1ghf+byPTk05GSHiK6g13CFxJ7sBMYVzz+bgHZ6gFcA+pcR6MxjAhxN1fm19ATmFi",
-	"/By4RXCoffiyhDR3HiZYaJ/eAwkmYjd7M7NX0BaFM9j7Jlh3T4l5kztv0jWjbYT+rA6AFmhdYixNlHoW",
-	"N31tTV3D0pp5Uk0cTUEbDy7DJJRLEYHbmkEz1Gi5R+CQN2rtj7DvaSf5dsWwwdbPE0V3TwgvaoPrIN5Z",
-	"QcowFnOohDwukE2H7wvlGsxHBzPhHmfGBvEx4Q4FGL1mhgcVvVsimPhsU/QG/sUkt9IvzwL3F+Q3QW7R",
-	"HuVdAL54caQUHJ2OXNUAwK80Hc7NV9TBj3mgsoRE54sXBbzv0Yc18BsuCeXP+j/SSQ+fykE45prPMDRU",
-	"cMpneLlTKaCG9hHczSeGW9H/iku3G/odM/Fcalia3Fb7FwceCRG+V3VjjlygpaPH4/FnHXwL8JKRceXB",
-	"nx8uPl4dnY6ufnv7J01kUdE9Uk2hOWugg4FsFRCUemo2gaqLQUHDOfVMaa68zLj1/c7yUCUTXZRG+nEt",
-	"GglW91tlqhVLpecThWG3RglQJillmAMhLSZeLcP0dzRCiVe0EMCnYcOf92FucusatQVyhxa+5cZzkA6U",
-	"TKVH0Su9KzeZcqngeo56PRFv5jx3NPVUYbDb8QUWFoWCNw21zEnnwxmVppMONKJA0bqVcD4v2ay8tyHU",
-	"4V4E3RzWjFt6eY9nsqGZQxS99HRb1qMEARRaoIrU0emIRWwRzKIQDnuD3oD0boaaZ5LF7FVv0AvdSSAA",
-	"uivtNq6wr+9oW1IVxvmtkjNQZFHWuetKjR4E8qDo6+Z7gi36hsyjAKmbibLTIqioWXh2b2XRTpOfokbh",
-	"2aWM7JU50pkegaiDWqLrMxK1R2FJASkr6Aed/9WIZSFidQh1+LPD1TBcklrxaEO7XBUm0kCepkF2lCKs",
-	"FbgQNK5yXAs39vd+QKDvDQWGyh3d1ULh3qd/uyTiqk2pQW/SQPnmE7bcHwxuecqzTJVU2P/iQuzbbtY8",
-	"/n3tQaH2Sb1XyLTfH/6/J4Xmk8HdDX/Vyt9qzBsiqSUmGq102R3Xre+j+tlGv9rqQm81na2zWzV/XRNb",
-	"fd8d7VvV5tzdutSdCsX+4dnU0eLR6o7eovvoVcQOHp1auS5bAhR1938rx+hJsHD8Yj17LTTA443vz32q",
-	"YuoCYN1GRFCHpvpzJqdEMeseosVUTQDp4e4RCLbfbTvAKy9pozTSk2wMaflYGXyKIA0c6edcE/UWY7zh",
-	"rykbTq7hX6dv30dwevI+gvejd2As/IGT0yj8kRg9VTLxxb6oBBCuruPB2CHCyYePx0e/j86OzkcfTnqp",
-	"2O0VAR0+GVccDIZVHI9a8ovqMooYRnrBlRSVRnrWWHSa8EhsXj0hNq8qbP5N0qTWJXGtOkjTgEWezJ85",
-	"T8vC/61tyd3/0+A89+hCVvqSH9ydegsmuW//90RVpCp0D58Q3cMK3WP0cyOoxeFKmetnRnLzuA0US3eH",
-	"T5hMw1etSuGNAcXtDOMyh6SD4eDg9eHPPw0GQK/GzwpC0MWlJMabBFE4Spy0fDaarl+wO6E5fEK9criu",
-	"JSPt0WquwKFdVFT8rDh0ntjpdKPhZfGndqv76XJ1Gd0nND2fudBQkzpml6uH7EhGOfraUfPP0C5kgvBW",
-	"L6Q1OtzaIF02ddOtvoaFvUtzvm8XE1AL9ZCLjZcvx1aXq/8FAAD//w==",
+	"7Fttc9s4kv4rXcxVrZ2TJdlxvFnNl/NkkpxnJo7HjndrK0mZkNiSMEMCDADa0aT836+6Ab5ZlCIn9m22",
+	"1lX5YJEg0Og3PP2g8zma6CzXCpWz0ehzZCdzzAT/+aOweLB/nqdaJKf4sUDr6HFudI7GSeRBYx50kQgn",
+	"6GeCdmJk7qRW0SjMAKgmOsEEpjJFoJHv1Xv1+PFZkefaOEzgpTaZcHb0+PF7tQM/CSfg/PRXmPLjEcT0",
+	"zUhmYoaDXM1+8Gv25N9/fHN6Nfzl1Uz3+/2YPj0pDEJzValmI4iXRtLyx9phWPG1+CSzIoN4NwZeBnI0",
+	"YPyeacDzwhhULl2A9UJbKFgvUs14WxakooVYxt9znMW98leuGj9mclr/uMJxHoddWtAqXUS9CD+JLE8x",
+	"GkWb7DrqRW6R02jrjFSz6LoXkTwXSmS4bJDnhXU684agEUuaOJqC0g5sjhM5lZj0wC6swwyuZJqCKJzO",
+	"hJMTkaYLmKFCIxyCgELJjwXW87b2IS6FE6afq1mXtF6PF7lw85Xy+jFAY75J4olwONNG/olA2kxAKy8z",
+	"S7Uss10W+LoXkV9Ig0k0etdy/w/VYD3+HSeOdvfCGG1O0eZa2Q578GtAdYmpzhG2REJxMl6wVEX+A7g5",
+	"wiWqRBtI9KTIKExBaUD+0ISJ7XYfzkRGBsA0sSAsvJQplqHrB8GVdHNdOB9OMblOO5QpSJdFrD63TrjC",
+	"Ao3qAX4sRApOs4D/+/btSXjdVOL+cFhpRCqHMzSkkszO1qySobVi1jbGa2ktBVqpeMiFERk6NCNWVJdb",
+	"2WIyQWuXV/rHHN0cDQseIhyuhIXwwbRIYUukV2JhYSpSi9tNUfhJtdpY6xSFWnKKcu2eV6nfcpd3kJF+",
+	"CpmzbYtEXymOi8Kky3t4yYk0DKFU2VLX3LncjgYDzkt9vNSpVH/0hRyIXA4ud/3zQfk5/7wQ48nu3pOo",
+	"F/lsFI2iwsguveKnXBq0F8KtEIsHCHoCTmYIW0dnb+DZwXA3JLqWPqO94d7Tnd3hzu7e2+FwxP/+e/hs",
+	"NBw2RUmEwx2abGW2k8myNOeNnCQTVI7Sg2mt3t76bRLpmdOmPNGWEl4+106vync8qZV/4gr90SvYGi8c",
+	"2paq9ob7zxo6kcod7Edd8cULrHYbwb65udPwZuyguacv+UgmM7zwTztFeH30+sVyyq1Ouq4ptZEzqUS6",
+	"whxvwuuvMcjaA8ibxGnDoICGLM1r10zKTrvsmf44u0V4DP/2deFxvSLptE+G5fSz+VHQdtHOhF9iw/8y",
+	"OI1G0aNBjTgHAW4Oqkz4VQcEW8mrHJNGJmdAdZdHQ3NVZ4ruo2BJ478V2onuPC/txYQxznppPtIMLEsm",
+	"VMFYxqIjoCAUiCSTaoNTqhdl4tMFB/jyaiUEFmmqr0JmszeM22ldFu3CoLA0z7LZ6Dn5Nvh9hq1sEdrl",
+	"PVzNUUFc6SEGaSEm3cbtUOiypMFMSLVqS6f8loBDwI821a61p92/HTzt2lNhMVk163GRjdGAngbcP6lL",
+	"Az4TmvM/WTW7uZgZXeQdqcGSxSUhmzjBqShSF8MW6d4v19ZJGLFZ3LMXfkchX0fFvyImz5xBkX2huGVw",
+	"2X0mjKUSZtGoZhslScjvl1JwUt+hQSG90+uzlfVJgCmLuij53qrT6tDx+18FcI47T+mJyDB9LiyCSKWw",
+	"FENxhbHiPpyhSkA4yLR1oBXSALK7u9I/gJzCWLs5CINgUTl6s4CssA7G6OuR/oaHfi/6tDPTOx5KsDlJ",
+	"3uck3bfWz2eVAVSCxk604YGehqj32hpaq6U18rgceB81+QaI6KQTEHXZsIGg7seK9gsmPK8Eroz4rbTC",
+	"WkM2N/wlU9bKjO+PrlgFRG8UppzPugrRc5NukAq/J1KpLF8x6f+ery60OuugU8y0CxOfn/7q5T31emKG",
+	"paQFg1sKyItxKifpIlRPclx+2bA9syBCJfzHGeRGOz3RqV2f8qsqnkKEJZpo5SgypkZn4ObSlit9nyxl",
+	"WTiGJ/2Jzgb8YbDLl4rF75P/K82yWUyxmy3HFeEanBRGusUZgZ7AmKMwaA6Lrv0+enSYpnB4cmRLsgt+",
+	"5OHwVv+BirYzJ4gwYYLl0SOvjVfo6Bv4BReslPfq79JKB+/CQ3gtlJixa8OJmOGHrcpodZ2fCDsfa2GS",
+	"wR+4sNvgNOixE1LBQhemnN8veJgk9L7EY3MUCRpeOo7j94r2RlpmIUflDv755vz04vDk6OKXF//kgVHP",
+	"3zYwVuMxtbJJwOiaNCjVVC8rqgJZ7GrMeGZF6mQujBvUoGvLMszb7tGAcC+gDQjGbXzHIBX8fPbmuEeP",
+	"xwt+tEWhaNFcyknNstkqQLc5oHne4Ji2jDd/tjVODEoH9ZlQ0ZbhdKCJXnJYsq96ag3ElEb8dQ/mujC2",
+	"EddAhUOon6SFVGbSYdIPmgiTTIVMfU1VDcRPc1FYHnqSIglixSVCqgPonFIesdJy1im5DmlBISaY8I2M",
+	"rzO8AFy5+DqR8gs5QkwFSuxTzA+NghVVkmupHBgM6YhK91YIw9sy74UgJ0ej4PTWsRC3mKkdkcsGO0U+",
+	"5KTjkK2fslJLBzk8OYp60SXtkD1ntz/sD5lSylGJXEaj6El/2H8S9SLKLxyiK5jSz4FrvKYxM+xgQA9v",
+	"8vdBqDZ5X+V8owuHffip5WNM/RFoEqrmNFhD4URAiJv0cFwPBIOuMAoT2Iq/tId4u16YdG0Zk/mDDkhm",
+	"OyJZyRx/4KL2hz6cSTVLvZxghOLwIzhXXueNQEB8Si/iKkVIC0LZKzSYwN7wgO8ieCsUsBx8+7sH3m+5",
+	"0qOvIZWkiMJZmWAVfgQPCZhwcjlKolFU7uKlvwqoosxGo3c3DUTeFgcVdCmOZpc0MHB9AWCWJHMz9fta",
+	"01ez5Akb0srXH2iScG9D3+0Nh77+5mOf/nw8eFxfxTL4+lLVRYlyeaMkx1+sd6ieV7l0NvAU8NwvuPN2",
+	"kWOfAmJveHBPggQv4NAonaYsC9izt5Y8Zpss4Q8W1lIpLY9aDry3ldNwVUF519UasPJP7AH2Z32IfXgN",
+	"d3aHe08Ge8P9Z3wTttqsSxu87kX7w/0bmhJ5noZTefB7YMKCQ9iWc3yOLkVaYM247A/3A+XpiQUCM1Nd",
+	"KHK2ihVhRo+XrgVbx620rx07rHKsveJDHFKeLaOCo1E6mAsbjqSE3WN/9+DuNr17UG76tPINbz8Gc8JJ",
+	"O5VizAF9f1po++bapHPdi54uBerXK+DpcFgq4Eg5NEqkDDnQ+Kvde91254r9Fl6NRu8+kAhZRmFe51gI",
+	"SdaJGaXXcJ9TwcvoA03SPnoYCqw8MXfgtwLNoqRRGWL8xQZEQGiBY9lUVC7PdltMcqNoILNXEGOqjV+N",
+	"UfcmgKN9+rxCxxiO6czoi7l9jcvU3sGsasmhNq4IArHfoPE9K9/m4KPoJjPuee4mq/3kaZuHrqjkJhdL",
+	"qXBjr2vTyx1edxam5fy5e4f5c7eMpMNWdcRQmNDIkboUqUzKEuZeQ6tThI6+DosIx29OXx/+enR2+Pbo",
+	"zXE/S7b/A7LMkiq2l/JOu0J+9+G6lYio1uWkU8bbLTKRx3oD37PDFJe2nSmp4nRutJJxLrrRnsYV2mEX",
+	"jU8HScUu2FALlgSELSst+vyU0adtskslOeW/qyoGBub/JnXjUs5dU+bdMul60UkH3kIBwaF1P+pkccv4",
+	"CT1cXjDGu5W3Bfs36kmqJcsga/U+btaud4sA62q/vG6zTyFBf8WRs5kIHa0CHYG+5vadc/1t81mhqlKy",
+	"6iJZSvpVYjuvR9fRBg4/ucHcZemIGUuoKc8eVDYq/5zJKUdZzXdyQUvRmDu8XyAeLNvghjhPjiALTW9x",
+	"w8viHshwmP189uaYgLr3kh6IxuZ1uDEVCn4+efGqByfHr3rw6uglffAPHJ/c6kB6OKzX6ebJHermSamb",
+	"3zx7VubfUZVdOXeDQTGZ37NfBvbsY1uS9R2q1gmqrd1cuIoZXXeuwLhwbWaszGSldp/eoXafltp9jW6u",
+	"Ey40Q7fLvWpyeblOEEQF9h060+6TFqvgtIZUmBmOgg9JC7vD/WdP/3owHHqG6N4r7QQb/w0AP00QA+OZ",
+	"hYutad3/2KmgB2i8Fhp3gpUWPA5PV0Njf12yGhqHrKAVhhvI7nuXPpwIN+czVTXb0huHKkjVvCjZat2p",
+	"95q9Ets3blG2mlfqvUavxDYj8n6Axp2ouL8GSfornbVIsmOrNz3Oa7ATTLIJwsXRMpj0vUbR/wxIAwOn",
+	"2TDcoXELz+vqarozzLhZYLW4i3Yb+7d1pjc7z9f3jZcd4TeI+EYLQ6v/pdGRHZqsq86BW7VFN9qeW83M",
+	"N3qXW2u3br/rNo5W+/CaLuDrVpJf1QHbJnQ296YH+P+vh/+0px5klCMZ0FPq9c9uhfiZ1J9oNU3lxPl5",
+	"MU2A9WofyoGHcuChHHgoB/5/y4FABD4UAndeCHQCzdsVAqFvchVBHtLBeAG50ZfSc+NgbvZVbtT4SEcv",
+	"tySEHv9qDt9dKZ1gPlwbyOSMkHvVzMj9MP7o8/p7YMYb9cy5Sb+JFi9M2lnGkFgrCPEO4NzdFnqLGFpq",
+	"TX7gwP/zOPDSsWKCveSADCooorQDcjWCt+xyPf+qbOHkBulpYQmHaJiim8xpKI+ZCEWfj+smT0x6vj30",
+	"gUt/AM8P4PkBPH+34LkJtR4Q9J0j6GWMswI+bzCpR6Ydvcgepof/Z/BCXUqjFbeu9KIO8vEG8oto7iDU",
+	"59VgBAymgtLD4cmRrfuZm7u47nV+n9X/Z2TNHI2Gm+sP1/8XAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

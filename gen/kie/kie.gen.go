@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/oapi-codegen/runtime"
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
@@ -79,6 +80,24 @@ type ApiResponse struct {
 
 	// Success Whether the request was successful
 	Success bool `json:"success"`
+}
+
+// Base64UploadRequest defines model for Base64UploadRequest.
+type Base64UploadRequest struct {
+	// Base64Data Base64 encoded file data. Supports pure Base64 strings or data URL format
+	//
+	// Example: data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAA...
+	Base64Data string `json:"base64Data"`
+
+	// FileName File name (optional), including file extension. If not provided, a random file name will be generated. If the same file name is uploaded again, the old file will be overwritten, but changes may not take effect immediately due to caching
+	//
+	// Example: my-image.png
+	FileName *string `json:"fileName,omitempty"`
+
+	// UploadPath File upload path, without leading or trailing slashes
+	//
+	// Example: images/base64
+	UploadPath string `json:"uploadPath"`
 }
 
 // FileStreamUploadRequest defines model for FileStreamUploadRequest.
@@ -168,8 +187,32 @@ type FileUploadResult struct {
 // | 500 | Server Error - An unexpected error occurred while processing the request |
 type StatusCode int
 
+// UrlUploadRequest defines model for UrlUploadRequest.
+type UrlUploadRequest struct {
+	// FileName File name (optional), including file extension. If not provided, a random file name will be generated. If the same file name is uploaded again, the old file will be overwritten, but changes may not take effect immediately due to caching
+	//
+	// Example: sample-image.jpg
+	FileName *string `json:"fileName,omitempty"`
+
+	// FileUrl File download URL, must be a valid HTTP or HTTPS address
+	//
+	// Example: https://example.com/images/sample.jpg
+	FileUrl string `json:"fileUrl"`
+
+	// UploadPath File upload path, without leading or trailing slashes
+	//
+	// Example: images/downloaded
+	UploadPath string `json:"uploadPath"`
+}
+
+// UploadFileBase64JSONRequestBody defines body for UploadFileBase64 for application/json ContentType.
+type UploadFileBase64JSONRequestBody = Base64UploadRequest
+
 // UploadFileStreamMultipartRequestBody defines body for UploadFileStream for multipart/form-data ContentType.
 type UploadFileStreamMultipartRequestBody = FileStreamUploadRequest
+
+// UploadFileUrlJSONRequestBody defines body for UploadFileUrl for application/json ContentType.
+type UploadFileUrlJSONRequestBody = UrlUploadRequest
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
@@ -245,6 +288,24 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 // The interface specification for the client above.
 type ClientInterface interface {
 
+	// UploadFileBase64WithBody Base64 File Upload
+	//
+	// Upload a file sent as Base64 text in a JSON body: `base64Data` is either plain Base64 or a data URL (`data:image/png;base64,...`). Recommended for small files such as images; Base64 makes the transfer about 33% larger, so files over 10MB should use the stream upload. `fileName` is optional: without it a random file name is generated; uploading the same file name again overwrites the old file.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/file-base64-upload (the `UploadFileBase64` operationId).
+	UploadFileBase64WithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UploadFileBase64 Base64 File Upload
+	//
+	// Upload a file sent as Base64 text in a JSON body: `base64Data` is either plain Base64 or a data URL (`data:image/png;base64,...`). Recommended for small files such as images; Base64 makes the transfer about 33% larger, so files over 10MB should use the stream upload. `fileName` is optional: without it a random file name is generated; uploading the same file name again overwrites the old file.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/file-base64-upload (the `UploadFileBase64` operationId).
+	UploadFileBase64(ctx context.Context, body UploadFileBase64JSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// UploadFileStreamWithBody File Stream Upload
 	//
 	// Upload a file as multipart/form-data. `uploadPath` is required and `fileName` is optional: without it a random file name is generated; uploading the same file name again overwrites the old file.
@@ -253,6 +314,62 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/file-stream-upload (the `UploadFileStream` operationId).
 	UploadFileStreamWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UploadFileUrlWithBody URL File Upload
+	//
+	// Upload a file that the service downloads from `fileUrl` (http or https, publicly accessible; 30 second download timeout, recommended size limit 100MB). Without `fileName` the name is taken from the URL or generated; uploading the same file name again overwrites the old file.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/file-url-upload (the `UploadFileUrl` operationId).
+	UploadFileUrlWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UploadFileUrl URL File Upload
+	//
+	// Upload a file that the service downloads from `fileUrl` (http or https, publicly accessible; 30 second download timeout, recommended size limit 100MB). Without `fileName` the name is taken from the URL or generated; uploading the same file name again overwrites the old file.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/file-url-upload (the `UploadFileUrl` operationId).
+	UploadFileUrl(ctx context.Context, body UploadFileUrlJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+}
+
+// UploadFileBase64WithBody Base64 File Upload
+//
+// Upload a file sent as Base64 text in a JSON body: `base64Data` is either plain Base64 or a data URL (`data:image/png;base64,...`). Recommended for small files such as images; Base64 makes the transfer about 33% larger, so files over 10MB should use the stream upload. `fileName` is optional: without it a random file name is generated; uploading the same file name again overwrites the old file.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/file-base64-upload (the `UploadFileBase64` operationId).
+func (c *Client) UploadFileBase64WithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUploadFileBase64RequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UploadFileBase64 Base64 File Upload
+//
+// Upload a file sent as Base64 text in a JSON body: `base64Data` is either plain Base64 or a data URL (`data:image/png;base64,...`). Recommended for small files such as images; Base64 makes the transfer about 33% larger, so files over 10MB should use the stream upload. `fileName` is optional: without it a random file name is generated; uploading the same file name again overwrites the old file.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/file-base64-upload (the `UploadFileBase64` operationId).
+func (c *Client) UploadFileBase64(ctx context.Context, body UploadFileBase64JSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUploadFileBase64Request(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
 }
 
 // UploadFileStreamWithBody File Stream Upload
@@ -274,6 +391,84 @@ func (c *Client) UploadFileStreamWithBody(ctx context.Context, contentType strin
 	return c.Client.Do(req)
 }
 
+// UploadFileUrlWithBody URL File Upload
+//
+// Upload a file that the service downloads from `fileUrl` (http or https, publicly accessible; 30 second download timeout, recommended size limit 100MB). Without `fileName` the name is taken from the URL or generated; uploading the same file name again overwrites the old file.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/file-url-upload (the `UploadFileUrl` operationId).
+func (c *Client) UploadFileUrlWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUploadFileUrlRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UploadFileUrl URL File Upload
+//
+// Upload a file that the service downloads from `fileUrl` (http or https, publicly accessible; 30 second download timeout, recommended size limit 100MB). Without `fileName` the name is taken from the URL or generated; uploading the same file name again overwrites the old file.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/file-url-upload (the `UploadFileUrl` operationId).
+func (c *Client) UploadFileUrl(ctx context.Context, body UploadFileUrlJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUploadFileUrlRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// NewUploadFileBase64Request calls the generic UploadFileBase64 builder with application/json body
+func NewUploadFileBase64Request(server string, body UploadFileBase64JSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUploadFileBase64RequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewUploadFileBase64RequestWithBody constructs an http.Request for the UploadFileBase64 method, with any body, and a specified content type
+func NewUploadFileBase64RequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/file-base64-upload")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewUploadFileStreamRequestWithBody constructs an http.Request for the UploadFileStream method, with any body, and a specified content type
 func NewUploadFileStreamRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
@@ -284,6 +479,46 @@ func NewUploadFileStreamRequestWithBody(server string, contentType string, body 
 	}
 
 	operationPath := fmt.Sprintf("/api/file-stream-upload")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewUploadFileUrlRequest calls the generic UploadFileUrl builder with application/json body
+func NewUploadFileUrlRequest(server string, body UploadFileUrlJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUploadFileUrlRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewUploadFileUrlRequestWithBody constructs an http.Request for the UploadFileUrl method, with any body, and a specified content type
+func NewUploadFileUrlRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/file-url-upload")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -347,6 +582,24 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
+	// UploadFileBase64WithBodyWithResponse Base64 File Upload
+	//
+	// Upload a file sent as Base64 text in a JSON body: `base64Data` is either plain Base64 or a data URL (`data:image/png;base64,...`). Recommended for small files such as images; Base64 makes the transfer about 33% larger, so files over 10MB should use the stream upload. `fileName` is optional: without it a random file name is generated; uploading the same file name again overwrites the old file.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/file-base64-upload (the `UploadFileBase64` operationId).
+	UploadFileBase64WithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UploadFileBase64Response, error)
+
+	// UploadFileBase64WithResponse Base64 File Upload
+	//
+	// Upload a file sent as Base64 text in a JSON body: `base64Data` is either plain Base64 or a data URL (`data:image/png;base64,...`). Recommended for small files such as images; Base64 makes the transfer about 33% larger, so files over 10MB should use the stream upload. `fileName` is optional: without it a random file name is generated; uploading the same file name again overwrites the old file.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/file-base64-upload (the `UploadFileBase64` operationId).
+	UploadFileBase64WithResponse(ctx context.Context, body UploadFileBase64JSONRequestBody, reqEditors ...RequestEditorFn) (*UploadFileBase64Response, error)
+
 	// UploadFileStreamWithBodyWithResponse File Stream Upload
 	//
 	// Upload a file as multipart/form-data. `uploadPath` is required and `fileName` is optional: without it a random file name is generated; uploading the same file name again overwrites the old file.
@@ -355,6 +608,107 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/file-stream-upload (the `UploadFileStream` operationId).
 	UploadFileStreamWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UploadFileStreamResponse, error)
+
+	// UploadFileUrlWithBodyWithResponse URL File Upload
+	//
+	// Upload a file that the service downloads from `fileUrl` (http or https, publicly accessible; 30 second download timeout, recommended size limit 100MB). Without `fileName` the name is taken from the URL or generated; uploading the same file name again overwrites the old file.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/file-url-upload (the `UploadFileUrl` operationId).
+	UploadFileUrlWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UploadFileUrlResponse, error)
+
+	// UploadFileUrlWithResponse URL File Upload
+	//
+	// Upload a file that the service downloads from `fileUrl` (http or https, publicly accessible; 30 second download timeout, recommended size limit 100MB). Without `fileName` the name is taken from the URL or generated; uploading the same file name again overwrites the old file.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/file-url-upload (the `UploadFileUrl` operationId).
+	UploadFileUrlWithResponse(ctx context.Context, body UploadFileUrlJSONRequestBody, reqEditors ...RequestEditorFn) (*UploadFileUrlResponse, error)
+}
+
+type UploadFileBase64Response struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *FileUploadResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ApiResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ApiResponse
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ApiResponse
+	// JSON405 the response for an HTTP 405 `application/json` response
+	JSON405 *ApiResponse
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *ApiResponse
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *ApiResponse
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UploadFileBase64Response) GetJSON200() *FileUploadResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UploadFileBase64Response) GetJSON400() *ApiResponse {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UploadFileBase64Response) GetJSON401() *ApiResponse {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UploadFileBase64Response) GetJSON403() *ApiResponse {
+	return r.JSON403
+}
+
+// GetJSON405 returns the response for an HTTP 405 `application/json` response
+func (r UploadFileBase64Response) GetJSON405() *ApiResponse {
+	return r.JSON405
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UploadFileBase64Response) GetJSON413() *ApiResponse {
+	return r.JSON413
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r UploadFileBase64Response) GetJSON500() *ApiResponse {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r UploadFileBase64Response) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UploadFileBase64Response) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UploadFileBase64Response) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UploadFileBase64Response) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
 }
 
 type UploadFileStreamResponse struct {
@@ -440,6 +794,119 @@ func (r UploadFileStreamResponse) ContentType() string {
 	return ""
 }
 
+type UploadFileUrlResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *FileUploadResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ApiResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ApiResponse
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ApiResponse
+	// JSON405 the response for an HTTP 405 `application/json` response
+	JSON405 *ApiResponse
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *ApiResponse
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *ApiResponse
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UploadFileUrlResponse) GetJSON200() *FileUploadResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UploadFileUrlResponse) GetJSON400() *ApiResponse {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UploadFileUrlResponse) GetJSON401() *ApiResponse {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UploadFileUrlResponse) GetJSON403() *ApiResponse {
+	return r.JSON403
+}
+
+// GetJSON405 returns the response for an HTTP 405 `application/json` response
+func (r UploadFileUrlResponse) GetJSON405() *ApiResponse {
+	return r.JSON405
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UploadFileUrlResponse) GetJSON413() *ApiResponse {
+	return r.JSON413
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r UploadFileUrlResponse) GetJSON500() *ApiResponse {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r UploadFileUrlResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UploadFileUrlResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UploadFileUrlResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UploadFileUrlResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UploadFileBase64WithBodyWithResponse Base64 File Upload
+//
+// Upload a file sent as Base64 text in a JSON body: `base64Data` is either plain Base64 or a data URL (`data:image/png;base64,...`). Recommended for small files such as images; Base64 makes the transfer about 33% larger, so files over 10MB should use the stream upload. `fileName` is optional: without it a random file name is generated; uploading the same file name again overwrites the old file.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/file-base64-upload (the `UploadFileBase64` operationId).
+func (c *ClientWithResponses) UploadFileBase64WithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UploadFileBase64Response, error) {
+	rsp, err := c.UploadFileBase64WithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUploadFileBase64Response(rsp)
+}
+
+// UploadFileBase64WithResponse Base64 File Upload
+//
+// Upload a file sent as Base64 text in a JSON body: `base64Data` is either plain Base64 or a data URL (`data:image/png;base64,...`). Recommended for small files such as images; Base64 makes the transfer about 33% larger, so files over 10MB should use the stream upload. `fileName` is optional: without it a random file name is generated; uploading the same file name again overwrites the old file.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/file-base64-upload (the `UploadFileBase64` operationId).
+func (c *ClientWithResponses) UploadFileBase64WithResponse(ctx context.Context, body UploadFileBase64JSONRequestBody, reqEditors ...RequestEditorFn) (*UploadFileBase64Response, error) {
+	rsp, err := c.UploadFileBase64(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUploadFileBase64Response(rsp)
+}
+
 // UploadFileStreamWithBodyWithResponse File Stream Upload
 //
 // Upload a file as multipart/form-data. `uploadPath` is required and `fileName` is optional: without it a random file name is generated; uploading the same file name again overwrites the old file.
@@ -453,6 +920,104 @@ func (c *ClientWithResponses) UploadFileStreamWithBodyWithResponse(ctx context.C
 		return nil, err
 	}
 	return ParseUploadFileStreamResponse(rsp)
+}
+
+// UploadFileUrlWithBodyWithResponse URL File Upload
+//
+// Upload a file that the service downloads from `fileUrl` (http or https, publicly accessible; 30 second download timeout, recommended size limit 100MB). Without `fileName` the name is taken from the URL or generated; uploading the same file name again overwrites the old file.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/file-url-upload (the `UploadFileUrl` operationId).
+func (c *ClientWithResponses) UploadFileUrlWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UploadFileUrlResponse, error) {
+	rsp, err := c.UploadFileUrlWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUploadFileUrlResponse(rsp)
+}
+
+// UploadFileUrlWithResponse URL File Upload
+//
+// Upload a file that the service downloads from `fileUrl` (http or https, publicly accessible; 30 second download timeout, recommended size limit 100MB). Without `fileName` the name is taken from the URL or generated; uploading the same file name again overwrites the old file.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/file-url-upload (the `UploadFileUrl` operationId).
+func (c *ClientWithResponses) UploadFileUrlWithResponse(ctx context.Context, body UploadFileUrlJSONRequestBody, reqEditors ...RequestEditorFn) (*UploadFileUrlResponse, error) {
+	rsp, err := c.UploadFileUrl(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUploadFileUrlResponse(rsp)
+}
+
+// ParseUploadFileBase64Response parses an HTTP response from a UploadFileBase64WithResponse call
+func ParseUploadFileBase64Response(rsp *http.Response) (*UploadFileBase64Response, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UploadFileBase64Response{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest FileUploadResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ApiResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ApiResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ApiResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 405:
+		var dest ApiResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON405 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest ApiResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ApiResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
 }
 
 // ParseUploadFileStreamResponse parses an HTTP response from a UploadFileStreamWithResponse call
@@ -523,11 +1088,85 @@ func ParseUploadFileStreamResponse(rsp *http.Response) (*UploadFileStreamRespons
 	return response, nil
 }
 
+// ParseUploadFileUrlResponse parses an HTTP response from a UploadFileUrlWithResponse call
+func ParseUploadFileUrlResponse(rsp *http.Response) (*UploadFileUrlResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UploadFileUrlResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest FileUploadResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ApiResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ApiResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ApiResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 405:
+		var dest ApiResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON405 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest ApiResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ApiResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// UploadFileBase64 Base64 File Upload
+	// (POST /api/file-base64-upload)
+	UploadFileBase64(w http.ResponseWriter, r *http.Request)
 	// UploadFileStream File Stream Upload
 	// (POST /api/file-stream-upload)
 	UploadFileStream(w http.ResponseWriter, r *http.Request)
+	// UploadFileUrl URL File Upload
+	// (POST /api/file-url-upload)
+	UploadFileUrl(w http.ResponseWriter, r *http.Request)
 }
 
 // ServerInterfaceWrapper converts contexts to parameters.
@@ -539,11 +1178,39 @@ type ServerInterfaceWrapper struct {
 
 type MiddlewareFunc func(http.Handler) http.Handler
 
+// UploadFileBase64 operation middleware
+func (siw *ServerInterfaceWrapper) UploadFileBase64(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UploadFileBase64(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // UploadFileStream operation middleware
 func (siw *ServerInterfaceWrapper) UploadFileStream(w http.ResponseWriter, r *http.Request) {
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.UploadFileStream(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UploadFileUrl operation middleware
+func (siw *ServerInterfaceWrapper) UploadFileUrl(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UploadFileUrl(w, r)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -674,8 +1341,116 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	}
 
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/file-stream-upload", wrapper.UploadFileStream)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/file-base64-upload", wrapper.UploadFileBase64)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/file-url-upload", wrapper.UploadFileUrl)
 
 	return m
+}
+
+type UploadFileBase64RequestObject struct {
+	Body *UploadFileBase64JSONRequestBody
+}
+
+type UploadFileBase64ResponseObject interface {
+	VisitUploadFileBase64Response(w http.ResponseWriter) error
+}
+
+type UploadFileBase64200JSONResponse FileUploadResponse
+
+func (response UploadFileBase64200JSONResponse) VisitUploadFileBase64Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadFileBase64400JSONResponse ApiResponse
+
+func (response UploadFileBase64400JSONResponse) VisitUploadFileBase64Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadFileBase64401JSONResponse ApiResponse
+
+func (response UploadFileBase64401JSONResponse) VisitUploadFileBase64Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadFileBase64403JSONResponse ApiResponse
+
+func (response UploadFileBase64403JSONResponse) VisitUploadFileBase64Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadFileBase64405JSONResponse ApiResponse
+
+func (response UploadFileBase64405JSONResponse) VisitUploadFileBase64Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(405)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadFileBase64413JSONResponse ApiResponse
+
+func (response UploadFileBase64413JSONResponse) VisitUploadFileBase64Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadFileBase64500JSONResponse ApiResponse
+
+func (response UploadFileBase64500JSONResponse) VisitUploadFileBase64Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type UploadFileStreamRequestObject struct {
@@ -784,11 +1559,123 @@ func (response UploadFileStream500JSONResponse) VisitUploadFileStreamResponse(w 
 	return err
 }
 
+type UploadFileUrlRequestObject struct {
+	Body *UploadFileUrlJSONRequestBody
+}
+
+type UploadFileUrlResponseObject interface {
+	VisitUploadFileUrlResponse(w http.ResponseWriter) error
+}
+
+type UploadFileUrl200JSONResponse FileUploadResponse
+
+func (response UploadFileUrl200JSONResponse) VisitUploadFileUrlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadFileUrl400JSONResponse ApiResponse
+
+func (response UploadFileUrl400JSONResponse) VisitUploadFileUrlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadFileUrl401JSONResponse ApiResponse
+
+func (response UploadFileUrl401JSONResponse) VisitUploadFileUrlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadFileUrl403JSONResponse ApiResponse
+
+func (response UploadFileUrl403JSONResponse) VisitUploadFileUrlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadFileUrl405JSONResponse ApiResponse
+
+func (response UploadFileUrl405JSONResponse) VisitUploadFileUrlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(405)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadFileUrl413JSONResponse ApiResponse
+
+func (response UploadFileUrl413JSONResponse) VisitUploadFileUrlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadFileUrl500JSONResponse ApiResponse
+
+func (response UploadFileUrl500JSONResponse) VisitUploadFileUrlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// UploadFileBase64 Base64 File Upload
+	// (POST /api/file-base64-upload)
+	UploadFileBase64(ctx context.Context, request UploadFileBase64RequestObject) (UploadFileBase64ResponseObject, error)
 	// UploadFileStream File Stream Upload
 	// (POST /api/file-stream-upload)
 	UploadFileStream(ctx context.Context, request UploadFileStreamRequestObject) (UploadFileStreamResponseObject, error)
+	// UploadFileUrl URL File Upload
+	// (POST /api/file-url-upload)
+	UploadFileUrl(ctx context.Context, request UploadFileUrlRequestObject) (UploadFileUrlResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx context.Context, w http.ResponseWriter, r *http.Request, request any) (any, error)
@@ -830,6 +1717,37 @@ type strictHandler struct {
 	options     StrictHTTPServerOptions
 }
 
+// UploadFileBase64 operation middleware
+func (sh *strictHandler) UploadFileBase64(w http.ResponseWriter, r *http.Request) {
+	var request UploadFileBase64RequestObject
+
+	var body UploadFileBase64JSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UploadFileBase64(ctx, request.(UploadFileBase64RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UploadFileBase64")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UploadFileBase64ResponseObject); ok {
+		if err := validResponse.VisitUploadFileBase64Response(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // UploadFileStream operation middleware
 func (sh *strictHandler) UploadFileStream(w http.ResponseWriter, r *http.Request) {
 	var request UploadFileStreamRequestObject
@@ -861,45 +1779,91 @@ func (sh *strictHandler) UploadFileStream(w http.ResponseWriter, r *http.Request
 	}
 }
 
+// UploadFileUrl operation middleware
+func (sh *strictHandler) UploadFileUrl(w http.ResponseWriter, r *http.Request) {
+	var request UploadFileUrlRequestObject
+
+	var body UploadFileUrlJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UploadFileUrl(ctx, request.(UploadFileUrlRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UploadFileUrl")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UploadFileUrlResponseObject); ok {
+		if err := validResponse.VisitUploadFileUrlResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"3FjrbtvKEX6VAVsgCUBJlC2lB8qfKqdpoSZ23NhucZoY8ZgcixuTuzy7S9lKrHcvZpekSF0Sp7D/HANB",
-	"pL3M5du5fKNvQazyQkmS1gSTb4GJU8rRfZwW4gOZQklD/LXQqiBtBbnNWCVu9c+aroNJ8KfBWsygkjE4",
-	"tWhL8yufXIVBbuZ8ISETa1FYoWQwCWoFkJMxOKcgDOgO8yKjYBL8XWQEZZEpTCgBU8YxGXNdZtkyCAO7",
-	"LPiMsVrIOcuv9rd1/Cclm5IGmxJo+r0kY+EWTUvgWtyVUhmhDFarMOCzQlMSTD42wkPvuPfmormmrr5Q",
-	"bNkKtvnUasL83Bn+wSvcBvBaZLRtq3PZqspreH4lJOolJGjxRRAG10rnaNlOt74LBpZ7jPk+2RJzgufK",
-	"rWH2IgQh46xMhJwD3wS6sySNULIPs2uQykKh1UIklISAoFEmKvcnnaRbkWVwRTAnSRotJe4aI214e31Q",
-	"mPVL4hyFDN0plSX+UC1ILUjfamEtyRCuSgtxinJOBnJcOnMs3hDQ9TXFFkSeUyLQUraEpHTAxRinjEQ7",
-	"jvJlT+Q4p/6XYr4LMm/YCdp0D2jVaxRo0xBuhU1VaSEjdLApDVajyPizydCkZDranWozKA3pnhdkto3Y",
-	"CDcXHB3D9sVaHWWPl6ccaz+60dFcZvaPmd8VFj+EngHYAj5Rt5L3z3W2J6rqE3D+4V0Hl9TawkwGA0t5",
-	"wZHQ15QUKBNE0Y/V4O7ubrAjqAY1klWwFy4LmopRavF/louObTuV7JS6O59+VSzIVqWBMwqEBGOV3oyO",
-	"B7u4U/up+LrPJyO+Eiu9Wtpuqg7Ho18OD1qYCWlfjtYahLQ0J+2CXeR05lZ3qjiaHb0Bd2vLo8Eeo2vX",
-	"pnZbpo80sCInYzEvOlIPooNxLxr2ouHZ8GASRZMo6kdR9N/24ydoqcfXH1R5jv2jN48YdoK5hW8Lh44D",
-	"uzKmVWT2Vwl/CPjUJ/lJ3rtPcA9/Wx+H+0/yvuf+qv+qP16HgyiCezj12Qw9qNovpGjgikhyN+OtjXrj",
-	"hMLIXX6NSXNtLaBAjTlZ0gZQc/jESmvuQUpDLozh6l/j2D5cCR7CPZxLLG2qtPhKCfRgWtqUpBUxOrdi",
-	"TQl/xcxrqIUqDUIuMBNJLesQ7uFfpbIIb+5SLI114s5SgunJDG5o+czUCQW/u3PcfNnlsoDnmHCxvVq6",
-	"BCyLF7XUMdzDEdlUJXCsLEyzTN06wTUCud8UxrVhUxaF0qza3x+yVSe4dIF6phS8Qz2nyq6KWcREifHk",
-	"gFMwE7mw+wwa+4ckvSANb7RWmiGTUEq6KyhmxeRWVRyXmkG/TV1F8e/LyLX7wT2njCzzYPLxIIrCkfs3",
-	"DEfRYTiKxuFoeBiOo+hiK9XD4K7H93oL1FwLDeeIj9L3b4M6ql+veV691H7sZtG9WvNozbKH/VjZCvRm",
-	"o8LzTCmHZrPuYXGoBBecwYbiUgu7POX+7PvPa0JNmoNsO9+mWcaxYuqIBezG4kIg+Ptwpm5I9jkZ/0HW",
-	"BdhbWk4+yWEf/i2MsPCxWoMjlDinnKSFE5zTxfO6jd0I6qMYYCF6N7R8wSxtThaWqtS1QJZ/zvxg8klO",
-	"k4SP1C+XEiakeb3C05k4qe377f35h8/Tk9nnt29+C0I/vrhG77bX5Y6NCVaMlZDXam+JRR+rVoG3+pkB",
-	"7sJKMwt3W3VmoYG8zKwoUNsBF9oek4W+i3dd1zNhAOGfp++PgeSCMlUQXH6rCk8ITDVCyM08dAR/dQm3",
-	"qTIEl/ztEryBV1SljFUc5c4GlAkIazoMos++CutagrcdXCvywwhU/k1PZkEYLEgb7/awH/UjLs+qIImF",
-	"CCbBYT/qHwZhwL3ZRRK/3ID19oyTVXVjR3mUsT/Cch9Ql2t2e8lANdWTvbus+5DbqseVSUO+hd01jQiz",
-	"HkReVcyyrgQb84ibQZppo8K4nkYYS+ZyLtRmSePSergLfNckY1+rZOmJtrQkHRo73OXlqmWb1mf+uMCs",
-	"pPVEGPx1wMgPrBpszC1rqrY50bQHmJ3zhgt8T94fQu13DbCrLlOwuiS34CPdOXUQRRtIYFFkVVEZfDEc",
-	"HD+GwU8sXKWbUaTDpR+XHq8x3bu/H9f9Mj39rAnlmi12OGCb8u2ncfVo9f1xqZmO3MP83HNvzJDu9t4p",
-	"eFP1KgxGP/3uFaP5XBPUb4Ep8xz1knW5Nd/duVZ144I7d4XHazT0cgQJxcr/foEio2QCs4ouVfuVjhZE",
-	"15gZWjkW75jC54avdS052svrvmvX/msTaGXqtkEPfrT2L3M7XmuLs1ZguqcaPlqKMoGqXN7gspsvUXX5",
-	"J3S5w63R63DuHj6iu4e1u559U03kJg0p8JRWE8apo3FP5e5ph943hnCsg02FqSeBLXb9CgwRHL//cDR9",
-	"Nzudns3eH/fz5EXfgzV+RLDGTTr4uYGHBmz47VMBs60MnmfCYSOk6/ELkonSzwysB1Jghv9qzdo2JxKP",
-	"zvARQ2l42CnqVinImOFPqggSBobR6JfxX15GUfM7xVNhxoy1+oWzPaPleCfysqJXbmD7mWAaPyIXGK9r",
-	"60xa0hIzMH4yrLvEU2GzW1975AomH7vD1seL1UXY7mdbLJyZOs7dKOk2q9WL1UPkOjuM290Y6k5m1bzM",
-	"1KLDlG4EoejSpICFVVZ87zfvhgZzBErPlNpGry5W/wsAAP//",
+	"7FoLb+M2Ev4rA90dmuAUWc6jLRwUOKebttndZNM8WvR2g4SWxhYbiVRJKom78X8/DCnJkh957KPt3TnA",
+	"bhw+hjPDeXwz9HsvklkuBQqjvd57T0cJZsx+7Of8BHUuhUb6M1cyR2U42slIxnb07wqHXs/7W2dKplPS",
+	"6JwaZgr9La2c+F6mR7QhRh0pnhsuhdfzqgMgQ63ZCD3fwzuW5Sl6Pe87niIUeSpZjDHoIopQ62GRpmPP",
+	"98w4pzXaKC5GRL+cnz/j5wRNggpMgqDwtwK1gVumGwSn5AZSpsiEN5n4Hq3lCmOv97Ym7jvBnTQX9TY5",
+	"+BUjQ1zsMY1fbp9bpk/cYfPKG9hFL5hh89w6AoCCDophSDqImWEBnBZ5LpXRkBcKoVzn5NcglV0F5yev",
+	"YShVxkxLlTTX4xkbYScXo13HgM9/2ntzchu++n4k+/1+/+j0PNk/H/X7QRAs0jDxcsQynGfa3pRgGcKa",
+	"tGMsXfeBiygtYi5GTgq8Myg0lyKAgyEIaSBX8obHGPvAQDERy8yttJRueZrCAGGEAhUzGNttdImapqcL",
+	"uZ4aCRsxLny7Sqal9ipC8gbVreLGoPBhUBiIEiZGqCFjY8uOYdcIOBxiZIBnGcacGUzHEBcIRkLEooQ0",
+	"0dRrNt6wWg1yOzGnMsfYMTPJEqW5BZAzk/hwy00iCwMpMqs2qcAoxlP6rFOmE9St0+3RuuNuc/74GRtu",
+	"WF2LsUVmTLydGoUse8SUScNLRDOykm5twAVTY2uh657vlQba89z4ytaeZ2u/5n+erRUa1YYjpB+1OGsc",
+	"T7K1yso+XbqJy+j60I7WyUVq/jfTVKmLR1VPCphTfCxvBc2fq3SJVVUrKPW09JIYk+tep2Mwy8kSAoVx",
+	"zkTMGA8i2bm7u+ssMKpOpclWYK0jRqH4B4aLFm8LD1lIdbE/fSuJkClDA3kUcAHaSDVrHU8WceHpp/z3",
+	"ZTJp/jvSoYOxabtqd2f7663Nhs64MM30wIXBESpr7DzDMzu68IjDg8N9sLvmJOo8mPAw7pt5ms7SwPAM",
+	"tWFZ3qK6GW7ubITdjbB71t3shWEvDIMwDP/dvPyYGdyg7U+KPEfu0utL9FvG3NBvQw8tARZ5TCPILI8S",
+	"bhHQqnfinbi3n+AeXkyXw/07cb9hf8pf5Q+Nw2YYwj2cOm+GDSjTLyRMwwBRUDajqZl4Y4nCtt28x+J6",
+	"25RAzhTL0KDSwBSZTySVohwkFWRca4r+lR6bi0vCXbiHc8EKk0jFf8cYNqBfmASF4RGzYkUKY/qTpe6E",
+	"iqhUwMUNS3lc0dqCe/ixkIbB/l3CCm0subMEoX98ANc4/kJXDgW/2XWUfEnkIoc1FlOwHYytAxb5ekV1",
+	"B+7hEE0iYziSBvppKm8t4UoDmZvk2qZh7TA1Vlx1iatjNraGeiYlvGZqhCVfJbKIEGPtwAG5YMozbpYx",
+	"tOMuEtUNKthXSipSmYBC4F2OER2MdlRGUaFI6beJjSjufklzzXxwTy4jiszrvd0MQ3/b/uv62+GWvx3u",
+	"+NvdLX8nDC/mXN337jZo38YNUxQLNfmIs9I3r7zKqvemOK8aal52PWhvrb60etip/UiaUun1RKnPMymt",
+	"NutxpxarFe9i4nvnKn0C2lyhwlbc1PbDw8iQmHhaAvchK7QhXhk4b/3h7OyYvJd+nwKLY+UAxnyeL0eC",
+	"SGZVYnfMlWw9lsP/EPxaCWvN8/Ec4jLFgwCWMB1GheJmfEq40lnqHjKFioLjvDD9NKUYp6tIC6wdQ284",
+	"A7cfzuQ1ioCSyPdobGB8hePeO9EN4CeuuYG35RgcMsFGmKEwcMxGeLFWXcs1x4DxDsv5xjWO18mORmhg",
+	"LAtVEST654Rre+9EP45pSRVxEmQxKhov44BlsVfx98ub85PL/vHB5av9XzzfdY8sQLXTUxUTM96EdMXF",
+	"UC6FBsz5i5HguP5CA6FHqah6tFNVRuACpECQ5I8KEW7ZWPeAaciK1PCcKdMhe9uwTZE1bUvZdZ8WlI0T",
+	"g3eGqLw8fXPkk/UMxrZ5smb9G9UNj6au4cI9MbAewP4NqnFljEzoW0qQZI7T0EBEAcUNpjJHuHpfJmkf",
+	"CJb7kOmRb4vhyRXcJlIjXNFfV+CUMsAyvRipqhYQEzFwo1vOaps03FjzdvoC6yelMvvHB57v3aDSTsfd",
+	"IAxCcjSZo2A593reVhAGW57vkUtZsyUz6dCBG65bUEJWG4mlNo9dnCbzm9cxcwoZyHjcg6tpH+KKIidy",
+	"W/bkKeOi2igVsGk/a+1qcfsqCIKr9QBOMJJZhsK2y6QCnbE0tfzY4ikhhpz371b0M3Zd6tgoJvQQFbAB",
+	"RZOtrX9ASklK+aBlSYTCNnTDwz3QiSzSmFBIeUFkVqUpBHBVpScrV5WGenWo4mZRluF6mmB2S1pV3p/J",
+	"Mza31FmklKDKMmQNlCutgx7E9d2QSexVHaLSrfdkPHZltTAo7LWyPE/LANT5VdPdvq+ip7UMEuKS7uGy",
+	"cJlEF1nG1JjOsThlvv14w9ICZ/udz2xF9vv79N/et/1f6Pfwu+j0JX14cZ7u//jTyfZmdvx1Z+efyQ+j",
+	"/g+j0cvOcZQcfHVrt7w8Od/ZV9cvR6PRN994zRrRM6hNq/hq5p6ZthoFLSt8Xii8LAcXyD/flV2qgj9A",
+	"2JZAsYyKzHY+qs6NDcWuDfJYk2RRR3vSzpVGFWgHXP1j7WUzDJ9uYdMWD8HaunfTaj582n7C1BaWzret",
+	"4Wk0Xb1eVeDT8rpVNDdr5OV1b9WLeri/VLeTyjt42p0uaLnZK10KumYPnvje9nMu2JpEWQBeVkCw6UPf",
+	"2TFXDDX9xlkFFTqlNkoPizGSDtgznmLcg4Oyuizn6yBUK2jIUo0T2/SwhdVlXd62OTlcWgY/yNfybT1o",
+	"OOM8Q0++tOZ73ILbmivxS2Xaq+p+iC9SaVlKN1Plzyq9xJHz0n0i2Vo9B+ZOsHJtPdMEGzLOXeVWJazr",
+	"SmBV4PZq0OlKfYUsSmz98Lmu8rTV9qgZsejGJFxXHZK5rsMuaEQ4enNy2H99cNo/O3hzFGTxeuCUtfMJ",
+	"lbVT273rp1D1yuq6/3MpZv4wWEu51Q0XFg3doIil+kLDtFEHKIpsF6rsBLOdGqed7ic0pe5WK3YbKR2o",
+	"7JUWxDV0w+2vd776Mgzr/u3n0tlZgi5aVqVEs4OVsTueFSUcte2s55jUzofl+J1p1DwQBpVgqa246pD1",
+	"ucLI4tOaFbzXe9uu3d9eTC78RnYo00ujzqIijI1sR605ekFkp+WUKxWeWU4tLmcDuJomFFtq1DmHqsS/",
+	"bhXiHpQfrEIWiPsUv3Ov0N6/OlTIdozszLyVNuDezMwi4N9643yGIy57NP/UaPmR8LOC0B8DoScrEL0C",
+	"0R8Noh/FTx+NrCcrbL3C1its/edj6/Ih4E9C1Y+o6/lQe/IXAtv2hh2iehbYLlT6TKRtEmZg8cvPUMnM",
+	"gepzlV6BfVcDqcBiKR/yYpDyKB2XoZMPUtyFrRA0RlLE0/cawzOUhfFBNZ4rGl8g6Ibh4d56AD+XML0B",
+	"44mvCqQbdo3C8UTD5yeviZfPDt3dO+iHvx5UHehL4nz+BeFFpaVqnZPQfaOshfLbOLb55BzLSHcyJgqW",
+	"Bnk8XN4Dd2u0NUWLKR9jyi5aytG0rpi+Lc8VH8vZXvRSvqgoaTxcP8NH575Ssercrzr3q6Ljv6Lo2AWW",
+	"agmskXxsmiq/ujaTh1oZDBUoHBaaIryEIZoosd9xsIsiJmj/YJrkCOo9DaCsXhNWFc+q4vk/r3gUZtLg",
+	"6jHho+sbQu9Pekl4AlHLhLazM982PD4ov4BMAKaFx645Mt4GYx4RK7l46EuYdaFAxiYcHmsyPbmY/CcA",
+	"AP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -43,56 +43,63 @@ func Compare(oldSpec, newSpec []byte) ([]Change, error) {
 		c = append(c, Change{Where: where, What: what, Breaking: breaking})
 	}
 	for _, p := range sortedKeys(o.Paths.Map()) {
-		for method, oop := range o.Paths.Find(p).Operations() {
-			where := method + " " + p
+		ops := o.Paths.Find(p).Operations()
+		for _, method := range sortedKeys(ops) {
 			var nop *openapi3.Operation
 			if item := n.Paths.Find(p); item != nil {
 				nop = item.GetOperation(method)
 			}
 			if nop == nil {
-				add(where, "operation removed", true)
+				add(method+" "+p, "operation removed", true)
 				continue
 			}
-			if oop.RequestBody != nil && nop.RequestBody != nil {
-				for _, mt := range sortedKeys(oop.RequestBody.Value.Content) {
-					om, nm := oop.RequestBody.Value.Content[mt], nop.RequestBody.Value.Content[mt]
-					if nm == nil {
-						add(where+" request "+mt, "media type removed", true)
-						continue
-					}
-					compareSchema(where+" request", om.Schema, nm.Schema, true, add, 0)
-				}
-			}
-			for _, code := range sortedKeys(oop.Responses.Map()) {
-				or, nr := oop.Responses.Value(code), nop.Responses.Value(code)
-				if nr == nil {
-					add(where+" response "+code, "response removed", true)
-					continue
-				}
-				for _, mt := range sortedKeys(or.Value.Content) {
-					nm := nr.Value.Content[mt]
-					if nm == nil {
-						add(where+" response "+code+" "+mt, "media type removed", true)
-						continue
-					}
-					compareSchema(where+" response "+code, or.Value.Content[mt].Schema, nm.Schema, false, add, 0)
-				}
-			}
-			for _, code := range sortedKeys(nop.Responses.Map()) {
-				if oop.Responses.Value(code) == nil {
-					add(where+" response "+code, "response added", false)
-				}
-			}
+			compareOperation(method+" "+p, ops[method], nop, add)
 		}
 	}
 	for _, p := range sortedKeys(n.Paths.Map()) {
-		for method := range n.Paths.Find(p).Operations() {
+		ops := n.Paths.Find(p).Operations()
+		for _, method := range sortedKeys(ops) {
 			if item := o.Paths.Find(p); item == nil || item.GetOperation(method) == nil {
-				add(method+" "+p, "operation added", false)
+				add(method+" "+p, "operation added (responses "+strings.Join(sortedKeys(ops[method].Responses.Map()), ", ")+")", false)
 			}
 		}
 	}
 	return c, nil
+}
+
+// compareOperation compares the request bodies and responses of one
+// operation present in both specs.
+func compareOperation(where string, oop, nop *openapi3.Operation, add func(string, string, bool)) {
+	if oop.RequestBody != nil && nop.RequestBody != nil {
+		for _, mt := range sortedKeys(oop.RequestBody.Value.Content) {
+			om, nm := oop.RequestBody.Value.Content[mt], nop.RequestBody.Value.Content[mt]
+			if nm == nil {
+				add(where+" request "+mt, "media type removed", true)
+				continue
+			}
+			compareSchema(where+" request", om.Schema, nm.Schema, true, add, 0)
+		}
+	}
+	for _, code := range sortedKeys(oop.Responses.Map()) {
+		or, nr := oop.Responses.Value(code), nop.Responses.Value(code)
+		if nr == nil {
+			add(where+" response "+code, "response removed", true)
+			continue
+		}
+		for _, mt := range sortedKeys(or.Value.Content) {
+			nm := nr.Value.Content[mt]
+			if nm == nil {
+				add(where+" response "+code+" "+mt, "media type removed", true)
+				continue
+			}
+			compareSchema(where+" response "+code, or.Value.Content[mt].Schema, nm.Schema, false, add, 0)
+		}
+	}
+	for _, code := range sortedKeys(nop.Responses.Map()) {
+		if oop.Responses.Value(code) == nil {
+			add(where+" response "+code, "response added", false)
+		}
+	}
 }
 
 // compareSchema compares two schemas; request says which direction of

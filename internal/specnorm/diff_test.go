@@ -68,6 +68,12 @@ func TestCompare(t *testing.T) {
 		{"status added", func(s string) string {
 			return s + "        '413':\n          description: too big\n"
 		}, "response 413: response added", false},
+		{"operation added", func(s string) string {
+			return s + "  /quota:\n    get:\n      responses:\n        '200':\n          description: ok\n        '401':\n          description: no\n"
+		}, "GET /quota: operation added (responses 200, 401)", false},
+		{"method added on a path", func(s string) string {
+			return strings.Replace(s, "  /up:\n", "  /up:\n    get:\n      responses:\n        '200':\n          description: ok\n", 1)
+		}, "GET /up: operation added (responses 200)", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -16,18 +16,22 @@ var excerptFence = regexp.MustCompile("(?s)````ya?ml[^\n]*\n(.*?)\n````")
 
 var titleLine = regexp.MustCompile(`(?m)^# (.+)$`)
 
-// FromPage converts a vendor documentation page (markdown with an
-// excerpt-form OpenAPI block) into an OpenAPI 3.0.3 document tree.
+// FromPage converts a vendor documentation page into an OpenAPI 3.0.3
+// document tree. The page's ````yaml block is either the excerpt form
+// (paths: {path, method, request, response}) or a complete OpenAPI 3.0 or
+// 3.1 document, as FromOpenAPI accepts.
 func FromPage(page []byte) (*yaml.Node, error) {
 	m := excerptFence.FindSubmatch(page)
 	if m == nil {
 		return nil, errors.New("specnorm: no ````yaml OpenAPI block in the page")
 	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(m[1], &doc); err != nil {
+	root, err := parseYAML(m[1])
+	if err != nil {
 		return nil, fmt.Errorf("specnorm: the page's YAML block: %w", err)
 	}
-	root := deref(doc.Content[0])
+	if get(root, "openapi") != nil {
+		return fromDocument(root)
+	}
 	title := "API"
 	if t := titleLine.FindSubmatch(page); t != nil {
 		title = strings.TrimSpace(string(t[1]))

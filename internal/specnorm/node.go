@@ -1,6 +1,7 @@
 package specnorm
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -96,21 +97,64 @@ func keys(n *yaml.Node) []string {
 	return out
 }
 
+// maxNodes bounds the size of a document after its aliases are expanded,
+// so that a page of nested aliases fails with an error instead of
+// exhausting memory.
+const maxNodes = 1 << 18
+
+// parseYAML decodes one YAML document and returns its root with every
+// alias expanded.
+func parseYAML(data []byte) (*yaml.Node, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, err
+	}
+	if len(doc.Content) == 0 {
+		return nil, errors.New("empty document")
+	}
+	x := expander{budget: maxNodes, active: map[*yaml.Node]bool{}}
+	return x.deref(doc.Content[0])
+}
+
+// expander expands aliases: each copied node costs one from budget, and
+// active holds the anchored nodes being expanded, to refuse an alias
+// inside its own anchor (which YAML allows).
+type expander struct {
+	budget int
+	active map[*yaml.Node]bool
+}
+
 // deref resolves YAML aliases (anchors) into copies, so the output has
 // none and each place can be edited on its own.
-func deref(n *yaml.Node) *yaml.Node {
+func (x *expander) deref(n *yaml.Node) (*yaml.Node, error) {
 	if n == nil {
-		return nil
+		return nil, nil
+	}
+	if x.budget--; x.budget < 0 {
+		return nil, fmt.Errorf("more than %d nodes once aliases are expanded", maxNodes)
 	}
 	if n.Kind == yaml.AliasNode {
-		return deref(n.Alias)
+		if x.active[n.Alias] {
+			return nil, fmt.Errorf("line %d: alias *%s is inside its own anchor", n.Line, n.Value)
+		}
+		x.active[n.Alias] = true
+		defer delete(x.active, n.Alias)
+		return x.deref(n.Alias)
+	}
+	if n.Anchor != "" {
+		x.active[n] = true
+		defer delete(x.active, n)
 	}
 	c := *n
 	c.Anchor = ""
 	c.HeadComment, c.LineComment, c.FootComment = "", "", ""
 	c.Content = nil
 	for _, child := range n.Content {
-		c.Content = append(c.Content, deref(child))
+		d, err := x.deref(child)
+		if err != nil {
+			return nil, err
+		}
+		c.Content = append(c.Content, d)
 	}
 	if c.Kind == yaml.ScalarNode {
 		c.Style = 0
@@ -118,7 +162,7 @@ func deref(n *yaml.Node) *yaml.Node {
 			c.Tag = "!!str"
 		}
 	}
-	return &c
+	return &c, nil
 }
 
 // pointer renders a JSON pointer for error messages.

@@ -1,7 +1,6 @@
 package specnorm
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
@@ -20,14 +19,15 @@ import (
 //
 // Anything else that 3.0 cannot express is an error naming its location.
 func FromOpenAPI(data []byte) (*yaml.Node, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
+	root, err := parseYAML(data)
+	if err != nil {
 		return nil, fmt.Errorf("specnorm: %w", err)
 	}
-	if len(doc.Content) == 0 {
-		return nil, errors.New("specnorm: empty document")
-	}
-	root := deref(doc.Content[0])
+	return fromDocument(root)
+}
+
+// fromDocument converts a decoded OpenAPI 3.0 or 3.1 document in place.
+func fromDocument(root *yaml.Node) (*yaml.Node, error) {
 	version := scalar(get(root, "openapi"))
 	switch {
 	case strings.HasPrefix(version, "3.0."):

@@ -2,13 +2,16 @@
 // normalised OpenAPI 3.0.3 document fileup generates code from, and
 // compares two versions of a spec for breaking changes.
 //
-// Vendor pages embed an excerpt form of OpenAPI (paths/path/method,
-// schemaArray, single-element allOf wrappers, requiredProperties,
-// refIdentifier, YAML anchors); FromPage restates it as plain OpenAPI.
-// FromOpenAPI accepts a full OpenAPI 3.0 or 3.1 document and maps 3.1-only
-// constructs to 3.0. The project's deliberate deviations are applied
-// afterwards from an OpenAPI Overlay (ApplyOverlay), so the committed spec
-// is always generated, never hand-edited. cmd/specnorm wires it together.
+// A vendor publishes one page per operation. Some pages embed an excerpt
+// form of OpenAPI (paths/path/method, schemaArray, single-element allOf
+// wrappers, requiredProperties, refIdentifier, YAML anchors), which
+// FromPage restates as plain OpenAPI; others embed a complete OpenAPI 3.0
+// or 3.1 document, which FromPage (like FromOpenAPI for a plain document)
+// maps to 3.0. Merge combines a vendor's pages into one document. The
+// project's deliberate deviations are applied afterwards from an OpenAPI
+// Overlay (ApplyOverlay), so the committed spec is always generated, never
+// hand-edited. Build runs the whole pipeline; cmd/specnorm wraps it and
+// reports changes with Compare.
 package specnorm
 
 import (
