@@ -52,6 +52,10 @@ func newOrigin(t *testing.T) *origin {
 		code, _ := strconv.Atoi(r.PathValue("code"))
 		w.WriteHeader(code)
 	})
+	mux.HandleFunc("/short", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "100")
+		w.Write(make([]byte, 50)) // and the server closes the connection
+	})
 	mux.HandleFunc("/hit", func(w http.ResponseWriter, r *http.Request) { o.hits.Add(1) })
 	o.Server = httptest.NewServer(mux)
 	t.Cleanup(o.Close)
@@ -435,6 +439,21 @@ func TestStatus(t *testing.T) {
 		if _, _, err := get(t, c, o.URL+"/status/"+strconv.Itoa(code)); err != nil {
 			t.Errorf("status %d: %v", code, err)
 		}
+	}
+}
+
+func TestBroken(t *testing.T) {
+	o := newOrigin(t)
+	res, body, err := get(t, newClient(t, fetch.Config{Allow: loopback}), o.URL+"/short")
+	if res == nil {
+		t.Fatalf("Get: %v", err)
+	}
+	checkError(t, err, fetch.Broken, 0, o.port)
+	if res.Size != 100 || len(body) != 50 {
+		t.Fatalf("Size %d, %d bytes read; want 100, 50", res.Size, len(body))
+	}
+	if !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("%v does not wrap io.ErrUnexpectedEOF", err)
 	}
 }
 
