@@ -35,16 +35,21 @@ func (l *Limiter) check() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	switch {
-	case len(l.heap) > l.maxKeys:
+	case len(l.slots) > l.maxKeys:
 		return "table over its bound"
-	case len(l.index) != len(l.heap):
-		return "index and heap differ in size"
+	case len(l.index) != len(l.slots) || len(l.heap) != len(l.slots):
+		return "index, slots and heap differ in size"
 	}
-	for i, e := range l.heap {
-		if j, ok := l.index[e.k]; !ok || int(j) != i {
-			return "index does not point at a heap entry"
+	for i, s := range l.slots {
+		if j, ok := l.index[s.k]; !ok || int(j) != i {
+			return "index does not point at a slot"
 		}
-		if i > 0 && l.heap[(i-1)/2].full > e.full {
+		if int(s.pos) >= len(l.heap) || int(l.heap[s.pos]) != i {
+			return "a slot's heap position is wrong"
+		}
+	}
+	for i := 1; i < len(l.heap); i++ {
+		if l.less(i, (i-1)/2) {
 			return "heap out of order"
 		}
 	}

@@ -92,8 +92,9 @@ type Limiter struct {
 	v6bits  int
 
 	mu      sync.Mutex
-	index   map[key]int32 // key → position in heap
-	heap    []entry       // min-heap on full: the fullest bucket on top
+	index   map[key]int32 // key → its slot
+	slots   []slot        // the buckets; a slot never moves, so index rarely changes
+	heap    []int32       // slot numbers, a min-heap on full: the fullest bucket on top
 	evicted uint64
 	churn   int // evictions since index was last rebuilt
 }
@@ -102,11 +103,13 @@ type Limiter struct {
 // addresses masked to the configured prefix, which never has that form.
 type key struct{ hi, lo uint64 }
 
-// entry is a remembered bucket: full is the instant (Unix nanoseconds) at
-// which it has refilled completely; each missing token adds refill to it.
-type entry struct {
+// slot is a remembered bucket: full is the instant (Unix nanoseconds) at
+// which it has refilled completely (each missing token adds refill to it),
+// pos its place in the heap.
+type slot struct {
 	k    key
 	full int64
+	pos  int32
 }
 
 // New returns a Limiter for cfg, or an error naming the first field out of
@@ -157,7 +160,7 @@ func (l *Limiter) Allow(addr netip.Addr, now time.Time) (ok bool, retryAfter tim
 	i, found := l.index[k]
 	var full int64
 	if found {
-		full = l.heap[i].full
+		full = l.slots[i].full
 	}
 	l.mu.Unlock()
 	if !found {
@@ -177,12 +180,13 @@ func (l *Limiter) Fail(addr netip.Addr, now time.Time) (retryAfter time.Duration
 	l.mu.Lock()
 	var full int64
 	if i, found := l.index[k]; found {
-		full = satAdd(max(l.heap[i].full, t), l.refill)
-		l.heap[i].full = full
-		l.down(int(i)) // full only grows: the entry can only move down
+		s := &l.slots[i]
+		full = satAdd(max(s.full, t), l.refill)
+		s.full = full
+		l.down(int(s.pos)) // full only grows: the bucket can only move down
 	} else {
 		full = satAdd(t, l.refill)
-		l.insert(entry{k: k, full: full})
+		l.insert(k, full)
 	}
 	l.mu.Unlock()
 	return max(l.wait(full, t), 0)
@@ -199,7 +203,7 @@ func (l *Limiter) wait(full, now int64) time.Duration {
 func (l *Limiter) Len() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return len(l.heap)
+	return len(l.slots)
 }
 
 // Evicted returns how many keys were forgotten to make room for others
@@ -251,47 +255,49 @@ func satAdd(a, b int64) int64 {
 	return a + b
 }
 
-// insert adds e, first dropping the fullest bucket when the table is at its
-// bound. Called with mu held.
-func (l *Limiter) insert(e entry) {
-	if len(l.heap) >= l.maxKeys {
-		delete(l.index, l.heap[0].k)
+// insert adds a bucket for k, first dropping the fullest bucket when the
+// table is at its bound. Called with mu held.
+func (l *Limiter) insert(k key, full int64) {
+	if len(l.slots) >= l.maxKeys {
+		i := l.heap[0]
+		delete(l.index, l.slots[i].k)
 		l.evicted++
-		l.heap[0] = e
-		l.index[e.k] = 0
+		l.slots[i] = slot{k: k, full: full, pos: 0}
+		l.index[k] = i
 		l.down(0)
 		if l.churn++; l.churn >= l.maxKeys {
 			l.rebuild()
 		}
 		return
 	}
-	l.heap = append(l.heap, e)
-	i := len(l.heap) - 1
-	l.index[e.k] = int32(i)
-	l.up(i)
+	i := int32(len(l.slots))
+	l.slots = append(l.slots, slot{k: k, full: full, pos: int32(len(l.heap))})
+	l.heap = append(l.heap, i)
+	l.index[k] = i
+	l.up(len(l.heap) - 1)
 }
 
-// rebuild replaces index by a fresh map of the same entries. A Go map that
+// rebuild replaces index by a fresh map of the same keys. A Go map that
 // keeps deleting and inserting may hold on to the space of deleted entries
 // (in practice up to about twice its size); rebuilding after every MaxKeys
 // evictions makes the bound a property of this package rather than of the
 // runtime's map, at an amortised cost of one map insert per eviction.
 // Called with mu held.
 func (l *Limiter) rebuild() {
-	index := make(map[key]int32, len(l.heap))
-	for i, e := range l.heap {
-		index[e.k] = int32(i)
+	index := make(map[key]int32, len(l.slots))
+	for i, s := range l.slots {
+		index[s.k] = int32(i)
 	}
 	l.index = index
 	l.churn = 0
 }
 
-// up and down restore the heap order after entry i changed, keeping index
-// in step. Called with mu held.
+// up and down restore the heap order after the bucket at heap position i
+// changed. Called with mu held.
 func (l *Limiter) up(i int) {
 	for i > 0 {
 		parent := (i - 1) / 2
-		if l.heap[parent].full <= l.heap[i].full {
+		if !l.less(i, parent) {
 			break
 		}
 		l.swap(i, parent)
@@ -303,10 +309,10 @@ func (l *Limiter) down(i int) {
 	n := len(l.heap)
 	for {
 		least := i
-		if c := 2*i + 1; c < n && l.heap[c].full < l.heap[least].full {
+		if c := 2*i + 1; c < n && l.less(c, least) {
 			least = c
 		}
-		if c := 2*i + 2; c < n && l.heap[c].full < l.heap[least].full {
+		if c := 2*i + 2; c < n && l.less(c, least) {
 			least = c
 		}
 		if least == i {
@@ -317,8 +323,12 @@ func (l *Limiter) down(i int) {
 	}
 }
 
+func (l *Limiter) less(i, j int) bool {
+	return l.slots[l.heap[i]].full < l.slots[l.heap[j]].full
+}
+
 func (l *Limiter) swap(i, j int) {
 	l.heap[i], l.heap[j] = l.heap[j], l.heap[i]
-	l.index[l.heap[i].k] = int32(i)
-	l.index[l.heap[j].k] = int32(j)
+	l.slots[l.heap[i]].pos = int32(i)
+	l.slots[l.heap[j]].pos = int32(j)
 }
