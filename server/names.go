@@ -87,7 +87,7 @@ func checkName(n string) error {
 // checkKey reports whether path + "/" + name fits MaxKeyBytes.
 func checkKey(path, name string) error {
 	if n := len(path) + 1 + len(name); n > MaxKeyBytes {
-		return fmt.Errorf("together are %d bytes long (path/name); the limit is %d bytes", n, MaxKeyBytes)
+		return fmt.Errorf("is %d bytes long; the limit is %d bytes (S3's key limit)", n, MaxKeyBytes)
 	}
 	return nil
 }

@@ -168,8 +168,8 @@ func (f *formState) resolveKey(id, original, contentType string) (dir, name stri
 		}
 		dir = f.rules.defaultPath(contentType)
 	}
-	if strings.HasPrefix(dir, "/") || strings.HasSuffix(dir, "/") {
-		return "", "", errorf(http.StatusBadRequest, f.rules.pathLabel+" must not start or end with a slash")
+	if err := checkPath(dir); err != nil {
+		return "", "", errorf(http.StatusBadRequest, "Invalid "+f.rules.pathLabel+": "+err.Error())
 	}
 	if _, err := storage.CleanKey(dir); err != nil {
 		return "", "", errorf(http.StatusBadRequest, "Invalid "+f.rules.pathLabel+": "+reason(err))
@@ -178,14 +178,14 @@ func (f *formState) resolveKey(id, original, contentType string) (dir, name stri
 	if !hasName || name == "" {
 		name = f.rules.defaultName(id, original, contentType)
 	}
-	if strings.ContainsAny(name, "/\\") {
-		return "", "", errorf(http.StatusBadRequest, "Invalid "+f.rules.nameLabel+": must be a file name, not a path")
+	if err := checkName(name); err != nil {
+		return "", "", errorf(http.StatusBadRequest, "Invalid "+f.rules.nameLabel+": "+err.Error())
 	}
 	if _, err := storage.CleanKey(name); err != nil {
 		return "", "", errorf(http.StatusBadRequest, "Invalid "+f.rules.nameLabel+": "+reason(err))
 	}
-	if _, err := storage.CleanKey(dir + "/" + name); err != nil {
-		return "", "", errorf(http.StatusBadRequest, "Invalid "+f.rules.pathLabel+"/"+f.rules.nameLabel+": "+reason(err))
+	if err := checkKey(dir, name); err != nil {
+		return "", "", errorf(http.StatusBadRequest, "Invalid "+f.rules.pathLabel+"/"+f.rules.nameLabel+": "+err.Error())
 	}
 	return dir, name, nil
 }
@@ -262,6 +262,9 @@ func (s *Server) upload(ctx context.Context, rules *apiRules, tenant string, mr 
 		}
 	}
 
+	if err := checkOriginalName(part.FileName()); err != nil {
+		return nil, errorf(http.StatusBadRequest, "Invalid filename of the file part: "+err.Error())
+	}
 	// Identify the file by its leading bytes, without consuming them.
 	br := bufio.NewReaderSize(part, 32<<10)
 	head, err := br.Peek(sniffLen)
