@@ -129,7 +129,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.Now = time.Now
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
-	s := &Server{cfg: cfg, store: cfg.Store, log: cfg.Logger, metrics: newMetrics(),
+	s := &Server{cfg: cfg, store: cfg.Store, log: cfg.Logger, metrics: newMetrics(cfg.Logger),
 		quota: newQuotaLedger(cfg.QuotaBytes, cfg.QuotaFiles)}
 	for _, t := range cfg.Tokens {
 		if t == "" || strings.ContainsAny(t, " \t\r\n") {

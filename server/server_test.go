@@ -419,7 +419,7 @@ func TestHealthAndMetrics(t *testing.T) {
 	for _, want := range []string{
 		`fileup_uploads_total{api="kie",status="200"} 1`,
 		`fileup_upload_bytes_total{api="kie"} 5`,
-		`fileup_http_requests_total{route="POST /api/file-stream-upload",method="POST",status="401"} 1`,
+		`fileup_http_requests_total{method="POST",route="POST /api/file-stream-upload",status="401"} 1`,
 		`fileup_http_request_duration_seconds_count{route="POST /api/file-stream-upload"} 2`,
 		`fileup_uploads_in_flight 0`,
 	} {
