@@ -1,0 +1,187 @@
+package catalog
+
+import (
+	"context"
+	"math"
+	"slices"
+	"time"
+)
+
+// Lock order. Every change to a tenant's files, usage or reservations
+// holds its tenants row, locked FOR UPDATE (PostgreSQL; on SQLite the
+// writing transaction holds the whole database). A transaction locks at
+// most one upload row, and locks it before its tenant row; one that
+// locks several tenant rows takes them in order or with SKIP LOCKED. So
+// transactions wait for each other in one direction only and never
+// deadlock, and a tenant's files need no row locks of their own.
+
+// tenantRow is one row of the tenants table.
+type tenantRow struct {
+	usedBytes, usedFiles, reservedBytes, reservedFiles int64
+}
+
+// delta is a change to a tenant row.
+type delta tenantRow
+
+// over returns the quota error for reserving files more files and bytes
+// more bytes on top of what t holds, or nil if they fit. A limit of 0 is
+// none; files == 0 checks bytes only.
+func (t tenantRow) over(l Limits, files, bytes int64) *QuotaError {
+	if l.Files > 0 && files > 0 && !fits(l.Files, files, t.usedFiles, t.reservedFiles) {
+		return &QuotaError{Files: true, Limit: l.Files}
+	}
+	if l.Bytes > 0 && !fits(l.Bytes, bytes, t.usedBytes, t.reservedBytes) {
+		return &QuotaError{Limit: l.Bytes}
+	}
+	return nil
+}
+
+// fits reports whether used+reserved+more <= limit (limit > 0, more >= 0),
+// without overflowing.
+func fits(limit, more, used, reserved int64) bool {
+	free := limit - max(used, 0)
+	if free < 0 {
+		return false
+	}
+	free -= max(reserved, 0)
+	return more <= free
+}
+
+// addTo returns a+b, or false if the sum overflows int64.
+func addTo(a, b int64) (int64, bool) {
+	if (b > 0 && a > math.MaxInt64-b) || (b < 0 && a < math.MinInt64-b) {
+		return 0, false
+	}
+	return a + b, true
+}
+
+// ensureTenant creates the tenant's row if it has none.
+func ensureTenant(ctx context.Context, tx conn, tenant string) error {
+	_, err := tx.exec(ctx, `INSERT INTO tenants (tenant) VALUES (?) ON CONFLICT (tenant) DO NOTHING`, tenant)
+	return err
+}
+
+// lockTenant reads the tenant's row and locks it for the transaction;
+// sql.ErrNoRows if there is none.
+func lockTenant(ctx context.Context, tx conn, tenant string) (tenantRow, error) {
+	var t tenantRow
+	err := tx.row(ctx, `SELECT used_bytes, used_files, reserved_bytes, reserved_files
+		FROM tenants WHERE tenant = ?`+lockRows, tenant).
+		Scan(&t.usedBytes, &t.usedFiles, &t.reservedBytes, &t.reservedFiles)
+	return t, err
+}
+
+// adjust changes the tenant's row by d.
+func adjust(ctx context.Context, tx conn, tenant string, d delta) error {
+	if d == (delta{}) {
+		return nil
+	}
+	_, err := tx.exec(ctx, `UPDATE tenants SET
+		used_bytes = used_bytes + ?, used_files = used_files + ?,
+		reserved_bytes = reserved_bytes + ?, reserved_files = reserved_files + ?
+		WHERE tenant = ?`,
+		d.usedBytes, d.usedFiles, d.reservedBytes, d.reservedFiles, tenant)
+	return err
+}
+
+// expireBatch is how many expired files one statement removes.
+const expireBatch = 500
+
+// reserve locks the tenant's row (it must exist) and checks that files
+// more files and bytes more bytes fit within l. If they do not, it
+// removes the tenant's files expired at now, batch by batch, until they
+// fit or none is left, so expired files never count against a quota. It
+// returns the quota error of a refusal; the removals stand either way.
+func (c *sqlCatalog) reserve(ctx context.Context, tx conn, tenant string, l Limits, files, bytes int64, now time.Time) (*QuotaError, error) {
+	t, err := lockTenant(ctx, tx, tenant)
+	if err != nil {
+		return nil, err
+	}
+	q := t.over(l, files, bytes)
+	for q != nil {
+		n, err := c.expireFiles(ctx, tx, []string{tenant}, now, expireBatch)
+		if err != nil || n == 0 {
+			return q, err
+		}
+		if t, err = lockTenant(ctx, tx, tenant); err != nil {
+			return nil, err
+		}
+		q = t.over(l, files, bytes)
+	}
+	return nil, nil
+}
+
+// expireFiles removes up to limit files of the given tenants (whose rows
+// the transaction holds) that have expired at now: the rows go, the
+// tenants' usage shrinks, and the objects are queued for deletion after
+// the garbage delay. It returns how many it removed.
+func (c *sqlCatalog) expireFiles(ctx context.Context, tx conn, tenants []string, now time.Time, limit int) (int, error) {
+	args := make([]any, 0, len(tenants)+2)
+	for _, t := range tenants {
+		args = append(args, t)
+	}
+	args = append(args, ms(now), limit)
+	rows, err := tx.query(ctx, `DELETE FROM files WHERE id IN (
+		SELECT id FROM files WHERE tenant IN (`+params(len(tenants))+`) AND expires_ms <= ? LIMIT ?)
+		RETURNING tenant, object, size`, args...)
+	if err != nil {
+		return 0, err
+	}
+	deltas := map[string]delta{}
+	var objects []string
+	for rows.Next() {
+		var tenant, object string
+		var size int64
+		if err := rows.Scan(&tenant, &object, &size); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		d := deltas[tenant]
+		d.usedBytes -= size
+		d.usedFiles--
+		deltas[tenant] = d
+		objects = append(objects, object)
+	}
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	if err := adjustAll(ctx, tx, deltas); err != nil {
+		return 0, err
+	}
+	return len(objects), queueGarbage(ctx, tx, objects, now.Add(c.garbageDelay))
+}
+
+// adjustAll applies each tenant's delta, in the order of their names.
+func adjustAll(ctx context.Context, tx conn, deltas map[string]delta) error {
+	tenants := make([]string, 0, len(deltas))
+	for t := range deltas {
+		tenants = append(tenants, t)
+	}
+	slices.Sort(tenants)
+	for _, t := range tenants {
+		if err := adjust(ctx, tx, t, deltas[t]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// garbageChunk bounds the rows of one INSERT into garbage.
+const garbageChunk = 200
+
+// queueGarbage queues objects for deletion from due on. An object queued
+// already keeps its due time.
+func queueGarbage(ctx context.Context, tx conn, objects []string, due time.Time) error {
+	for chunk := range slices.Chunk(objects, garbageChunk) {
+		q := `INSERT INTO garbage (object, due_ms) VALUES (?, ?)`
+		args := []any{chunk[0], ms(due)}
+		for _, o := range chunk[1:] {
+			q += `, (?, ?)`
+			args = append(args, o, ms(due))
+		}
+		if _, err := tx.exec(ctx, q+` ON CONFLICT (object) DO NOTHING`, args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
