@@ -21,6 +21,8 @@ type sqlCatalog struct {
 	read *sql.DB
 	// garbageDelay is Options.GarbageDelay, defaulted.
 	garbageDelay time.Duration
+	// expireBatch is expireBatch, but for tests.
+	expireBatch int
 }
 
 // querier is what *sql.DB and *sql.Tx have in common.

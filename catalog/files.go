@@ -60,17 +60,14 @@ func fileAt(ctx context.Context, tx conn, tenant, path, name string) (File, erro
 		tenant, path, name))
 }
 
-// removeFile removes a file of a tenant whose row the transaction holds:
-// the tenant's usage shrinks and the object is queued for deletion after
-// the garbage delay.
-func (c *sqlCatalog) removeFile(ctx context.Context, tx conn, f File, now time.Time) error {
+// dropFile removes a file of a tenant whose row the transaction holds and
+// queues its object for deletion after the garbage delay. It returns the
+// change to the tenant's usage, for the caller to make.
+func (c *sqlCatalog) dropFile(ctx context.Context, tx conn, f File, now time.Time) (delta, error) {
 	if _, err := tx.exec(ctx, `DELETE FROM files WHERE id = ?`, f.ID); err != nil {
-		return err
+		return delta{}, err
 	}
-	if err := adjust(ctx, tx, f.Tenant, delta{usedBytes: -f.Size, usedFiles: -1}); err != nil {
-		return err
-	}
-	return queueGarbage(ctx, tx, []string{f.Object}, now.Add(c.garbageDelay))
+	return delta{usedBytes: -f.Size, usedFiles: -1}, queueGarbage(ctx, tx, []string{f.Object}, now.Add(c.garbageDelay))
 }
 
 // Commit makes f the live file at (f.Tenant, f.Path, f.Name).
@@ -95,7 +92,7 @@ func (c *sqlCatalog) Commit(ctx context.Context, f File, rec *Record, now time.T
 
 // commit is Commit's transaction.
 func (c *sqlCatalog) commit(ctx context.Context, tx conn, f File, rec *Record, now time.Time) (File, *ReplayError, error) {
-	u, err := lockUpload(ctx, tx, f.Object)
+	u, err := takeUpload(ctx, tx, f.Object)
 	if err != nil {
 		return File{}, nil, err
 	}
@@ -122,18 +119,18 @@ func (c *sqlCatalog) commit(ctx context.Context, tx conn, f File, rec *Record, n
 			return File{}, first, err
 		}
 	}
+	d := delta{usedBytes: f.Size, usedFiles: 1, reservedBytes: -u.bytes, reservedFiles: -1}
 	if found {
-		if err := c.removeFile(ctx, tx, old, now); err != nil {
+		dropped, err := c.dropFile(ctx, tx, old, now)
+		if err != nil {
 			return File{}, nil, err
 		}
+		d.usedBytes += dropped.usedBytes
+		d.usedFiles += dropped.usedFiles
 	}
 	if err := c.insertFile(ctx, tx, f); err != nil {
 		return File{}, nil, err
 	}
-	if _, err := tx.exec(ctx, `DELETE FROM uploads WHERE object = ?`, u.object); err != nil {
-		return File{}, nil, err
-	}
-	d := delta{usedBytes: f.Size, usedFiles: 1, reservedBytes: -u.bytes, reservedFiles: -1}
 	return f, nil, adjust(ctx, tx, f.Tenant, d)
 }
 
@@ -152,13 +149,17 @@ func (c *sqlCatalog) Import(ctx context.Context, f File, now time.Time) (File, e
 		if _, err := lockTenant(ctx, tx, f.Tenant); err != nil {
 			return err
 		}
+		d := delta{usedBytes: f.Size, usedFiles: 1}
 		old, err := fileAt(ctx, tx, f.Tenant, f.Path, f.Name)
 		switch {
 		case err == nil && !old.Expired(now):
 			existing = &old
 			return nil
 		case err == nil:
-			err = c.removeFile(ctx, tx, old, now)
+			var dropped delta
+			dropped, err = c.dropFile(ctx, tx, old, now)
+			d.usedBytes += dropped.usedBytes
+			d.usedFiles += dropped.usedFiles
 		case errors.Is(err, ErrNotFound):
 			err = nil
 		}
@@ -168,7 +169,7 @@ func (c *sqlCatalog) Import(ctx context.Context, f File, now time.Time) (File, e
 		if err := c.insertFile(ctx, tx, f); err != nil {
 			return err
 		}
-		return adjust(ctx, tx, f.Tenant, delta{usedBytes: f.Size, usedFiles: 1})
+		return adjust(ctx, tx, f.Tenant, d)
 	})
 	if err == nil && existing != nil {
 		return *existing, ErrExists
@@ -221,8 +222,8 @@ func (c *sqlCatalog) Usage(ctx context.Context, tenant string, now time.Time) (U
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
 		}
-		for n := expireBatch; err == nil && n == expireBatch; {
-			n, err = c.expireFiles(ctx, tx, []string{tenant}, now, expireBatch)
+		for n := c.expireBatch; err == nil && n == c.expireBatch; {
+			n, err = c.expireFiles(ctx, tx, []string{tenant}, now, c.expireBatch)
 		}
 		if err == nil {
 			t, err = lockTenant(ctx, tx, tenant)

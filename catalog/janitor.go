@@ -124,8 +124,10 @@ func (c *sqlCatalog) ClaimGarbage(ctx context.Context, now time.Time, claim time
 
 // Collected forgets objects that have been deleted from the store.
 func (c *sqlCatalog) Collected(ctx context.Context, objects []string) error {
-	// A key that could not be stored is not queued either.
+	// A key that could not be stored is not queued either. In order,
+	// two janitors that both deleted an object lock its row in turn.
 	objects = slices.DeleteFunc(slices.Clone(objects), func(o string) bool { return !textOK(o) })
+	slices.Sort(objects)
 	if len(objects) == 0 {
 		return nil
 	}

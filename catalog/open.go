@@ -50,6 +50,7 @@ func Open(ctx context.Context, dsn string, opts Options) (Catalog, error) {
 		return nil, err
 	}
 	c.garbageDelay = opts.GarbageDelay
+	c.expireBatch = expireBatch
 	if err := c.migrate(ctx); err != nil {
 		c.Close()
 		return nil, fmt.Errorf("catalog: migrate the %s schema: %w", c.d.name, err)

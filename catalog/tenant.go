@@ -7,13 +7,16 @@ import (
 	"time"
 )
 
-// Lock order. Every change to a tenant's files, usage or reservations
-// holds its tenants row, locked FOR UPDATE (PostgreSQL; on SQLite the
-// writing transaction holds the whole database). A transaction locks at
-// most one upload row, and locks it before its tenant row; one that
-// locks several tenant rows takes them in order or with SKIP LOCKED. So
-// transactions wait for each other in one direction only and never
-// deadlock, and a tenant's files need no row locks of their own.
+// Lock order (PostgreSQL; on SQLite a writing transaction holds the whole
+// database). Every change to a tenant's files, usage or reservations
+// holds the tenant's row, locked FOR UPDATE, so a tenant's files need no
+// row locks of their own and a quota check reads one row. A transaction
+// that waits for an upload row takes one, before its tenant row; Sweep
+// takes several uploads or tenants with SKIP LOCKED, which never waits,
+// and then the tenants it must update in order of their names. So no
+// transaction waits for a lock while holding one that its holder waits
+// for, and none deadlocks. Each transaction holds the tenant's row for as
+// few statements as it can: the checks that need no lock come first.
 
 // tenantRow is one row of the tenants table.
 type tenantRow struct {
@@ -84,7 +87,8 @@ func adjust(ctx context.Context, tx conn, tenant string, d delta) error {
 	return err
 }
 
-// expireBatch is how many expired files one statement removes.
+// expireBatch is how many expired files of one tenant a statement of
+// Begin, Reserve or Usage removes.
 const expireBatch = 500
 
 // reserve locks the tenant's row (it must exist) and checks that files
@@ -99,7 +103,7 @@ func (c *sqlCatalog) reserve(ctx context.Context, tx conn, tenant string, l Limi
 	}
 	q := t.over(l, files, bytes)
 	for q != nil {
-		n, err := c.expireFiles(ctx, tx, []string{tenant}, now, expireBatch)
+		n, err := c.expireFiles(ctx, tx, []string{tenant}, now, c.expireBatch)
 		if err != nil || n == 0 {
 			return q, err
 		}

@@ -45,25 +45,22 @@ func (c *sqlCatalog) Begin(ctx context.Context, u Upload, limits Limits, now tim
 	var refused *QuotaError
 	err := c.withTx(ctx, func(tx conn) error {
 		refused = nil
-		if err := ensureTenant(ctx, tx, u.Tenant); err != nil {
-			return err
-		}
-		// The tenant's row is locked first, so that of two Begins of
-		// one key the second sees the first's upload.
-		q, err := c.reserve(ctx, tx, u.Tenant, limits, 1, u.Bytes, now)
-		if err != nil {
-			return err
-		}
+		// Checked before the tenant's row is locked, to hold it for
+		// less: a key begun at once elsewhere fails the INSERT below.
 		if used, err := objectInUse(ctx, tx, u.Object); err != nil || used {
 			return firstErr(err, ErrExists)
 		}
-		if q != nil {
+		if err := ensureTenant(ctx, tx, u.Tenant); err != nil {
+			return err
+		}
+		q, err := c.reserve(ctx, tx, u.Tenant, limits, 1, u.Bytes, now)
+		if err != nil || q != nil {
 			refused = q // commit the expired files' removal
-			return nil
+			return err
 		}
 		if _, err := tx.exec(ctx, `INSERT INTO uploads (object, tenant, bytes, lease_ms) VALUES (?, ?, ?, ?)`,
 			u.Object, u.Tenant, u.Bytes, ms(u.Lease)); err != nil {
-			if c.d.uniqueViolation(err) { // begun at once by another tenant
+			if c.d.uniqueViolation(err) {
 				return ErrExists
 			}
 			return err
@@ -114,6 +111,17 @@ func (c *sqlCatalog) Reserve(ctx context.Context, object string, bytes int64, le
 	return opErr("reserve", err)
 }
 
+// takeUpload removes an upload's row, which locks it for the transaction
+// as lockUpload does, and returns it; ErrUploadGone if there is none.
+func takeUpload(ctx context.Context, tx conn, object string) (uploadRow, error) {
+	u := uploadRow{object: object}
+	err := tx.row(ctx, `DELETE FROM uploads WHERE object = ? RETURNING tenant, bytes`, object).Scan(&u.tenant, &u.bytes)
+	if errors.Is(err, sql.ErrNoRows) {
+		return u, ErrUploadGone
+	}
+	return u, err
+}
+
 // Abort releases an upload's reservation and queues its object for
 // deletion now.
 func (c *sqlCatalog) Abort(ctx context.Context, object string, now time.Time) error {
@@ -121,7 +129,7 @@ func (c *sqlCatalog) Abort(ctx context.Context, object string, now time.Time) er
 		return nil
 	}
 	err := c.withTx(ctx, func(tx conn) error {
-		u, err := lockUpload(ctx, tx, object)
+		u, err := takeUpload(ctx, tx, object)
 		if errors.Is(err, ErrUploadGone) {
 			return nil
 		}
@@ -133,12 +141,9 @@ func (c *sqlCatalog) Abort(ctx context.Context, object string, now time.Time) er
 	return opErr("abort", err)
 }
 
-// abortUpload removes a locked upload: its reservation is released and
-// its object queued for deletion at now.
+// abortUpload ends an upload that takeUpload took: its reservation is
+// released and its object queued for deletion at now.
 func abortUpload(ctx context.Context, tx conn, u uploadRow, now time.Time) error {
-	if _, err := tx.exec(ctx, `DELETE FROM uploads WHERE object = ?`, u.object); err != nil {
-		return err
-	}
 	if err := adjust(ctx, tx, u.tenant, delta{reservedBytes: -u.bytes, reservedFiles: -1}); err != nil {
 		return err
 	}
