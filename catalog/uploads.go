@@ -78,6 +78,9 @@ func (c *sqlCatalog) Reserve(ctx context.Context, object string, bytes int64, le
 	if bytes < 0 {
 		return invalid("reservation of %d bytes is negative", bytes)
 	}
+	if lease.IsZero() {
+		return invalid("reservation without a lease")
+	}
 	if !textOK(object) {
 		return ErrUploadGone
 	}

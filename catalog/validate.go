@@ -93,6 +93,9 @@ func checkUpload(u Upload) error {
 	if u.Bytes < 0 {
 		return invalid("reservation of %d bytes is negative", u.Bytes)
 	}
+	if u.Lease.IsZero() {
+		return invalid("upload without a lease")
+	}
 	return firstErr(checkID("object key", u.Object), checkID("tenant", u.Tenant),
 		checkLen("object key", u.Object), checkLen("tenant", u.Tenant))
 }

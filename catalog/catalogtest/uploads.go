@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -147,6 +148,9 @@ func testBeginInvalid(t *testing.T, x *fixture) {
 		"object with a NUL":  {Object: "o\x004", Tenant: "t", Lease: lease},
 		"tenant not UTF-8":   {Object: "o5", Tenant: "\xc3", Lease: lease},
 		"negative bytes (2)": {Object: "o6", Tenant: "t", Bytes: math.MinInt64, Lease: lease},
+		"no lease":           {Object: "o7", Tenant: "t"},
+		"object over 1 KiB":  {Object: strings.Repeat("o", 1025), Tenant: "t", Lease: lease},
+		"tenant over 1 KiB":  {Object: "o8", Tenant: strings.Repeat("t", 1025), Lease: lease},
 	} {
 		wantInvalid(t, "Begin with "+name, x.c.Begin(x.ctx, u, unlimited, t0))
 	}
@@ -237,6 +241,7 @@ func testReserveErrors(t *testing.T, x *fixture) {
 	x.begin(f, 10, unlimited, t0)
 	wantInvalid(t, "Reserve of negative bytes", x.c.Reserve(x.ctx, f.Object, -1, lease, unlimited, t0))
 	wantInvalid(t, "Reserve past the largest int64", x.c.Reserve(x.ctx, f.Object, math.MaxInt64, lease, unlimited, t0))
+	wantInvalid(t, "Reserve without a lease", x.c.Reserve(x.ctx, f.Object, 1, time.Time{}, unlimited, t0))
 }
 
 // testReserveRemovesExpired: Reserve, like Begin, removes the tenant's
