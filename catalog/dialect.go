@@ -105,6 +105,15 @@ func pgCode(err error) string {
 	return ""
 }
 
+// args returns the arguments of a query: ss, then more.
+func args(ss []string, more ...any) []any {
+	a := make([]any, 0, len(ss)+len(more))
+	for _, s := range ss {
+		a = append(a, s)
+	}
+	return append(a, more...)
+}
+
 // params returns n comma-separated parameters, "?, ?, ?", for an IN list.
 func params(n int) string {
 	if n <= 0 {

@@ -125,8 +125,7 @@ func (c *sqlCatalog) commit(ctx context.Context, tx conn, f File, rec *Record, n
 		if err != nil {
 			return File{}, nil, err
 		}
-		d.usedBytes += dropped.usedBytes
-		d.usedFiles += dropped.usedFiles
+		d = d.plus(dropped)
 	}
 	if err := c.insertFile(ctx, tx, f); err != nil {
 		return File{}, nil, err
@@ -158,8 +157,7 @@ func (c *sqlCatalog) Import(ctx context.Context, f File, now time.Time) (File, e
 		case err == nil:
 			var dropped delta
 			dropped, err = c.dropFile(ctx, tx, old, now)
-			d.usedBytes += dropped.usedBytes
-			d.usedFiles += dropped.usedFiles
+			d = d.plus(dropped)
 		case errors.Is(err, ErrNotFound):
 			err = nil
 		}
@@ -200,12 +198,7 @@ func (c *sqlCatalog) lookup(ctx context.Context, where string, now time.Time, ke
 	if !textOK(keys...) {
 		return File{}, ErrNotFound
 	}
-	args := make([]any, 0, len(keys)+1)
-	for _, k := range keys {
-		args = append(args, k)
-	}
-	args = append(args, ms(now))
-	f, err := scanFile(c.reader().row(ctx, `SELECT `+fileColumns+` FROM files WHERE `+where+` AND `+live, args...))
+	f, err := scanFile(c.reader().row(ctx, `SELECT `+fileColumns+` FROM files WHERE `+where+` AND `+live, args(keys, ms(now))...))
 	return f, opErr("look up file", err)
 }
 

@@ -6,6 +6,10 @@ import (
 	"time"
 )
 
+// maxBatch caps the batch of Sweep and ClaimGarbage, which may do less
+// than asked: it bounds their memory and their statements' parameters.
+const maxBatch = 10000
+
 // Sweep does a bounded amount of the janitor's catalog work at now, in
 // three transactions (expired files, lapsed uploads, expired records) so
 // that none holds a lock another sweeper waits for while it waits itself.
@@ -13,6 +17,7 @@ func (c *sqlCatalog) Sweep(ctx context.Context, now time.Time, batch int) (Swept
 	if batch < 1 {
 		return Swept{}, invalid("sweep batch %d is not positive", batch)
 	}
+	batch = min(batch, maxBatch)
 	var s Swept
 	err := c.withTx(ctx, func(tx conn) (err error) {
 		s.Expired, err = c.sweepFiles(ctx, tx, now, batch)
@@ -44,12 +49,8 @@ func (c *sqlCatalog) sweepFiles(ctx context.Context, tx conn, now time.Time, bat
 	}
 	slices.Sort(due)
 	due = slices.Compact(due)
-	args := make([]any, len(due))
-	for i, t := range due {
-		args[i] = t
-	}
 	tenants, err := column(ctx, tx, `SELECT tenant FROM tenants WHERE tenant IN (`+params(len(due))+`)
-		ORDER BY tenant`+skipRows, args...)
+		ORDER BY tenant`+skipRows, args(due)...)
 	if err != nil || len(tenants) == 0 {
 		return 0, err
 	}
@@ -65,7 +66,6 @@ func sweepUploads(ctx context.Context, tx conn, now time.Time, batch int) (int, 
 		return 0, err
 	}
 	var objects []string
-	var args []any
 	deltas := map[string]delta{}
 	for rows.Next() {
 		var u uploadRow
@@ -74,16 +74,12 @@ func sweepUploads(ctx context.Context, tx conn, now time.Time, batch int) (int, 
 			return 0, err
 		}
 		objects = append(objects, u.object)
-		args = append(args, u.object)
-		d := deltas[u.tenant]
-		d.reservedBytes -= u.bytes
-		d.reservedFiles--
-		deltas[u.tenant] = d
+		deltas[u.tenant] = deltas[u.tenant].plus(delta{reservedBytes: -u.bytes, reservedFiles: -1})
 	}
 	if err := rows.Err(); err != nil || len(objects) == 0 {
 		return 0, err
 	}
-	if _, err := tx.exec(ctx, `DELETE FROM uploads WHERE object IN (`+params(len(args))+`)`, args...); err != nil {
+	if _, err := tx.exec(ctx, `DELETE FROM uploads WHERE object IN (`+params(len(objects))+`)`, args(objects)...); err != nil {
 		return 0, err
 	}
 	if err := adjustAll(ctx, tx, deltas); err != nil {
@@ -112,6 +108,7 @@ func (c *sqlCatalog) ClaimGarbage(ctx context.Context, now time.Time, claim time
 	if claim < 0 {
 		return nil, invalid("garbage claim %v is negative", claim)
 	}
+	batch = min(batch, maxBatch)
 	var objects []string
 	err := c.withTx(ctx, func(tx conn) (err error) {
 		objects, err = column(ctx, tx, `UPDATE garbage SET due_ms = ? WHERE object IN (
@@ -133,11 +130,7 @@ func (c *sqlCatalog) Collected(ctx context.Context, objects []string) error {
 	}
 	err := c.withTx(ctx, func(tx conn) error {
 		for chunk := range slices.Chunk(objects, garbageChunk) {
-			args := make([]any, len(chunk))
-			for i, o := range chunk {
-				args[i] = o
-			}
-			if _, err := tx.exec(ctx, `DELETE FROM garbage WHERE object IN (`+params(len(args))+`)`, args...); err != nil {
+			if _, err := tx.exec(ctx, `DELETE FROM garbage WHERE object IN (`+params(len(chunk))+`)`, args(chunk)...); err != nil {
 				return err
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -25,6 +26,12 @@ type tenantRow struct {
 
 // delta is a change to a tenant row.
 type delta tenantRow
+
+// plus is d and e together.
+func (d delta) plus(e delta) delta {
+	return delta{d.usedBytes + e.usedBytes, d.usedFiles + e.usedFiles,
+		d.reservedBytes + e.reservedBytes, d.reservedFiles + e.reservedFiles}
+}
 
 // over returns the quota error for reserving files more files and bytes
 // more bytes on top of what t holds, or nil if they fit. A limit of 0 is
@@ -120,14 +127,9 @@ func (c *sqlCatalog) reserve(ctx context.Context, tx conn, tenant string, l Limi
 // tenants' usage shrinks, and the objects are queued for deletion after
 // the garbage delay. It returns how many it removed.
 func (c *sqlCatalog) expireFiles(ctx context.Context, tx conn, tenants []string, now time.Time, limit int) (int, error) {
-	args := make([]any, 0, len(tenants)+2)
-	for _, t := range tenants {
-		args = append(args, t)
-	}
-	args = append(args, ms(now), limit)
 	rows, err := tx.query(ctx, `DELETE FROM files WHERE id IN (
 		SELECT id FROM files WHERE tenant IN (`+params(len(tenants))+`) AND expires_ms <= ? LIMIT ?)
-		RETURNING tenant, object, size`, args...)
+		RETURNING tenant, object, size`, args(tenants, ms(now), limit)...)
 	if err != nil {
 		return 0, err
 	}
@@ -140,10 +142,7 @@ func (c *sqlCatalog) expireFiles(ctx context.Context, tx conn, tenants []string,
 			rows.Close()
 			return 0, err
 		}
-		d := deltas[tenant]
-		d.usedBytes -= size
-		d.usedFiles--
-		deltas[tenant] = d
+		deltas[tenant] = deltas[tenant].plus(delta{usedBytes: -size, usedFiles: -1})
 		objects = append(objects, object)
 	}
 	if err := rows.Err(); err != nil {
@@ -177,13 +176,12 @@ const garbageChunk = 200
 // already keeps its due time.
 func queueGarbage(ctx context.Context, tx conn, objects []string, due time.Time) error {
 	for chunk := range slices.Chunk(objects, garbageChunk) {
-		q := `INSERT INTO garbage (object, due_ms) VALUES (?, ?)`
-		args := []any{chunk[0], ms(due)}
-		for _, o := range chunk[1:] {
-			q += `, (?, ?)`
-			args = append(args, o, ms(due))
+		values := strings.Repeat(`(?, ?), `, len(chunk)-1) + `(?, ?)`
+		a := make([]any, 0, 2*len(chunk))
+		for _, o := range chunk {
+			a = append(a, o, ms(due))
 		}
-		if _, err := tx.exec(ctx, q+` ON CONFLICT (object) DO NOTHING`, args...); err != nil {
+		if _, err := tx.exec(ctx, `INSERT INTO garbage (object, due_ms) VALUES `+values+` ON CONFLICT (object) DO NOTHING`, a...); err != nil {
 			return err
 		}
 	}
