@@ -156,6 +156,7 @@ func Run(t *testing.T, open Opener) {
 		{"Strings", testStrings},
 		{"Times", testTimes},
 		{"SecondHandle", testSecondHandle},
+		{"PingClose", testPingClose},
 		{"ConcurrentBegin", testConcurrentBegin},
 		{"ConcurrentReserve", testConcurrentReserve},
 		{"ConcurrentIdempotency", testConcurrentIdempotency},

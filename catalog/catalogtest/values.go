@@ -83,6 +83,32 @@ func testTimes(t *testing.T, x *fixture) {
 	}
 }
 
+// testPingClose: a handle answers until it is closed, then fails cleanly;
+// closing one handle leaves the others and the database as they were.
+func testPingClose(t *testing.T, x *fixture) {
+	f := x.put(newFile("t", "p", "n", 1), t0)
+	h := x.again(t)
+	if err := h.Ping(x.ctx); err != nil {
+		t.Fatalf("Ping: %v", err)
+	}
+	if err := h.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if err := h.Ping(x.ctx); err == nil {
+		t.Fatal("Ping after Close: no error")
+	}
+	if _, err := h.File(x.ctx, "t", "p", "n", t0); err == nil || errors.Is(err, catalog.ErrNotFound) {
+		t.Fatalf("File after Close: %v, want an error that is not ErrNotFound", err)
+	}
+	if err := h.Begin(x.ctx, upload(newFile("t", "p", "m", 0), 0, t0), unlimited, t0); err == nil {
+		t.Fatal("Begin after Close: no error")
+	}
+	if err := x.c.Ping(x.ctx); err != nil {
+		t.Fatalf("Ping of the other handle: %v", err)
+	}
+	x.wantFile(f, t0)
+}
+
 // testSecondHandle: a second handle, as another process, sees the same
 // catalog, and re-opening a migrated database keeps it.
 func testSecondHandle(t *testing.T, x *fixture) {
