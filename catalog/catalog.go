@@ -99,9 +99,8 @@
 // (synchronous=NORMAL commits up to twice as fast on a local disk, but a
 // power loss could then lose the commits since the last checkpoint:
 // uploads already acknowledged to clients, or an overwrite whose replaced
-// object the janitor has deleted since, leaving a row without bytes.) On
-// PostgreSQL
-// durability is the server's: with its defaults (fsync and
+// object the janitor has deleted since, leaving a row without bytes.)
+// On PostgreSQL durability is the server's: with its defaults (fsync and
 // synchronous_commit on) a committed row survives a crash of either side
 // and a power loss.
 package catalog
