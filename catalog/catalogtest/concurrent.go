@@ -26,6 +26,24 @@ func run(n int, fn func(i int)) {
 	wg.Wait()
 }
 
+// successes counts the nil errors of errs and checks that every other one
+// is the quota error for files or bytes and limit.
+func successes(t *testing.T, errs []error, files bool, limit int64) int {
+	t.Helper()
+	ok := 0
+	for i, err := range errs {
+		if err == nil {
+			ok++
+			continue
+		}
+		var q *catalog.QuotaError
+		if !errors.As(err, &q) || q.Files != files || q.Limit != limit {
+			t.Fatalf("call %d: %v, want success or a quota error (files %v, limit %d)", i, err, files, limit)
+		}
+	}
+	return ok
+}
+
 // handles returns the fixture's catalog and a second handle on its
 // database, as two processes would share it.
 func (x *fixture) handles() []catalog.Catalog {
@@ -48,18 +66,7 @@ func testConcurrentBegin(t *testing.T, x *fixture) {
 			_, errs[i] = c.Commit(x.ctx, f, nil, t0)
 		}
 	})
-	ok := 0
-	for i, err := range errs {
-		if err == nil {
-			ok++
-			continue
-		}
-		var q *catalog.QuotaError
-		if !errors.As(err, &q) || !q.Files || q.Limit != 5 {
-			t.Fatalf("upload %d: %v, want success or the file quota", i, err)
-		}
-	}
-	if ok != 5 {
+	if ok := successes(t, errs, true, 5); ok != 5 {
 		t.Fatalf("%d of %d concurrent uploads committed, want exactly 5", ok, n)
 	}
 	x.wantUsage("t", t0, catalog.Usage{Bytes: 5, Files: 5})
@@ -81,18 +88,7 @@ func testConcurrentReserve(t *testing.T, x *fixture) {
 	run(n, func(i int) {
 		errs[i] = h[i%2].Reserve(x.ctx, uploads[i%4].Object, chunk, t0.Add(time.Hour), limits, t0)
 	})
-	ok := 0
-	for i, err := range errs {
-		if err == nil {
-			ok++
-			continue
-		}
-		var q *catalog.QuotaError
-		if !errors.As(err, &q) || q.Files || q.Limit != 1000 {
-			t.Fatalf("Reserve %d: %v, want success or the byte quota", i, err)
-		}
-	}
-	if ok != 1000/chunk {
+	if ok := successes(t, errs, false, 1000); ok != 1000/chunk {
 		t.Fatalf("%d reservations of %d bytes succeeded against a quota of 1000, want %d", ok, chunk, 1000/chunk)
 	}
 	// What is left is exactly what the refusals did not take.
