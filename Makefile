@@ -20,10 +20,11 @@ build:
 run:
 	$(GO) run ./cmd/fileup serve --addr 127.0.0.1:8080 --storage ./data
 
-## test: the full suite with the race detector; S3 tests run against local MinIO servers that scripts/minio.sh builds once and starts;
+## test: the full suite with the race detector; S3 tests run against local MinIO servers that scripts/minio.sh builds once and starts,
+## catalog tests against a private PostgreSQL that scripts/postgres.sh starts (they skip without PostgreSQL installed);
 ## then the allocation-count test, which the race detector's own allocations would blur
 test:
-	scripts/minio.sh $(GO) test -race -count=1 $(PKGS)
+	scripts/postgres.sh scripts/minio.sh $(GO) test -race -count=1 $(PKGS)
 	$(GO) test -count=1 -run '^TestBodyAllocsConstant$$' ./wrapper
 
 ## test-short: the suite without MinIO (S3 tests skip) and without regeneration
@@ -61,3 +62,6 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzCleanKey$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZE) ./storage
 	$(GO) test -run '^$$' -fuzz '^FuzzUploadForm$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZE) ./server
 	$(GO) test -run '^$$' -fuzz '^FuzzBodyRoundTrip$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZE) ./wrapper
+	$(GO) test -run '^$$' -fuzz '^FuzzParseDSN$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZE) ./catalog
+	$(GO) test -run '^$$' -fuzz '^FuzzFileJSON$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZE) ./catalog
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeFile$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZE) ./catalog

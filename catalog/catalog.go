@@ -35,6 +35,74 @@
 //
 // Times are passed in by the caller (the server's clock) and stored with
 // millisecond precision.
+//
+// # What is stored
+//
+// Open creates or migrates these tables (the schema is embedded, one
+// directory of numbered migrations per database, recorded in
+// schema_migrations):
+//
+//   - files: one row per file, (tenant, path, name) and (link, name)
+//     unique, with the object it points at; times as Unix milliseconds,
+//     expires_ms NULL for never;
+//   - tenants: each tenant's used and reserved bytes and files, kept in
+//     the same transactions that change them, so a quota check reads one
+//     row whatever the tenant stores;
+//   - uploads: uploads in flight, their reservations and leases;
+//   - garbage: objects to delete from the store and when;
+//   - records: idempotency records, the File as JSON;
+//   - settings: key/value pairs the server initialises once.
+//
+// Text columns hold any UTF-8 the server passes, except NUL. Strings that
+// are indexed (IDs, tenants, paths, names, links, object keys, record and
+// setting keys) may be up to 1 KiB each and 2 KiB per composite key, so
+// that every key fits an index entry of both databases; longer ones, and
+// invalid UTF-8, are refused with an error before the database is asked.
+//
+// # Databases
+//
+// "sqlite:PATH" is a SQLite file, created on first use in an existing
+// directory, through a pure-Go driver (no C toolchain needed). It is the
+// default and right for one server process. It runs in WAL mode with
+// foreign keys on: reads use a pool of read-only connections, and every
+// write goes through one connection whose transactions begin IMMEDIATE,
+// so writers queue in Go instead of failing with SQLITE_BUSY. A second
+// process may open the same file (it waits up to 10 s for the other's
+// write transaction), but several servers should share PostgreSQL.
+//
+// "postgres://..." or "postgresql://..." is a PostgreSQL database (pgx's
+// URL form; a pool of up to 16 connections per process). Any number of
+// server processes may share it: every transaction is exact across them.
+//
+// # Transactions and locking
+//
+// Each method that changes state is one transaction. Every change to a
+// tenant's files, usage or reservations locks the tenant's row
+// (SELECT ... FOR UPDATE), so concurrent uploads of one tenant from any
+// number of processes never take it past its quota. Sweep and
+// ClaimGarbage take their rows with FOR UPDATE SKIP LOCKED, so several
+// janitors share the work and never handle one row twice. Locks are
+// always taken in one order (an upload before its tenant, several tenants
+// in order or skipping locked ones), so transactions do not deadlock; one
+// that fails with a deadlock or serialisation error anyway is retried.
+// Migrations run under a PostgreSQL advisory lock, so of several
+// processes starting at once one migrates and the others wait for it.
+// On SQLite, the writing transaction holds the whole database.
+//
+// # Durability
+//
+// When a method that changes state returns nil, its transaction is
+// committed. SQLite runs with synchronous=FULL: the write-ahead log is
+// synced at every commit, so neither a crash of the process (kill -9)
+// nor a power loss or kernel panic loses a committed row, provided the
+// disk honours flush requests; the database stays consistent either way.
+// (synchronous=NORMAL commits up to twice as fast on a local disk, but a
+// power loss could then lose the commits since the last checkpoint:
+// uploads already acknowledged to clients, or an overwrite whose replaced
+// object the janitor has deleted since, leaving a row without bytes.)
+// On PostgreSQL durability is the server's: with its defaults (fsync and
+// synchronous_commit on) a committed row survives a crash of either side
+// and a power loss.
 package catalog
 
 import (
