@@ -47,7 +47,7 @@ type operation struct {
 }
 
 var (
-	kieErrors  = []string{"200", "400", "401", "403", "405", "413", "500"}
+	kieErrors  = []string{"200", "400", "401", "403", "405", "413", "429", "500"}
 	kieOK      = "#/components/schemas/FileUploadResponse"
 	evolinkOK  = "#/components/schemas/FileUploadResponse"
 	operations = []operation{
@@ -279,8 +279,8 @@ func TestKieStatusCodeEnum(t *testing.T) {
 	for _, v := range doc.Components.Schemas["StatusCode"].Value.Enum {
 		got = append(got, int(v.(float64)))
 	}
-	// The vendor's enum (200, 400, 401, 405, 500) plus 403 and 413.
-	want := []int{200, 400, 401, 403, 405, 413, 500}
+	// The vendor's enum (200, 400, 401, 405, 500) plus 403, 413 and 429.
+	want := []int{200, 400, 401, 403, 405, 413, 429, 500}
 	if !slices.Equal(got, want) {
 		t.Errorf("StatusCode enum = %v, want %v", got, want)
 	}

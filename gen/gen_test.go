@@ -159,7 +159,7 @@ func TestSpecExamplesDecode(t *testing.T) {
 					}
 				}
 			}
-			if want := map[string]int{"kie": 24, "evolink": 25}[vendor]; decoded != want {
+			if want := map[string]int{"kie": 27, "evolink": 28}[vendor]; decoded != want {
 				t.Errorf("decoded %d examples, want %d", decoded, want)
 			}
 		})

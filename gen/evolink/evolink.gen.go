@@ -1045,6 +1045,8 @@ type UploadFileBase64Response struct {
 	JSON405 *ErrorResponse
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *ErrorResponse
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *ErrorResponse
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *ErrorResponse
 }
@@ -1077,6 +1079,11 @@ func (r UploadFileBase64Response) GetJSON405() *ErrorResponse {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r UploadFileBase64Response) GetJSON413() *ErrorResponse {
 	return r.JSON413
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r UploadFileBase64Response) GetJSON429() *ErrorResponse {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -1128,6 +1135,8 @@ type UploadFileStreamResponse struct {
 	JSON405 *ErrorResponse
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *ErrorResponse
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *ErrorResponse
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *ErrorResponse
 }
@@ -1160,6 +1169,11 @@ func (r UploadFileStreamResponse) GetJSON405() *ErrorResponse {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r UploadFileStreamResponse) GetJSON413() *ErrorResponse {
 	return r.JSON413
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r UploadFileStreamResponse) GetJSON429() *ErrorResponse {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -1211,6 +1225,8 @@ type UploadFileUrlResponse struct {
 	JSON405 *ErrorResponse
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *ErrorResponse
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *ErrorResponse
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *ErrorResponse
 }
@@ -1243,6 +1259,11 @@ func (r UploadFileUrlResponse) GetJSON405() *ErrorResponse {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r UploadFileUrlResponse) GetJSON413() *ErrorResponse {
 	return r.JSON413
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r UploadFileUrlResponse) GetJSON429() *ErrorResponse {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -1565,6 +1586,13 @@ func ParseUploadFileBase64Response(rsp *http.Response) (*UploadFileBase64Respons
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest ErrorResponse
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -1633,6 +1661,13 @@ func ParseUploadFileStreamResponse(rsp *http.Response) (*UploadFileStreamRespons
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest ErrorResponse
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -1700,6 +1735,13 @@ func ParseUploadFileUrlResponse(rsp *http.Response) (*UploadFileUrlResponse, err
 			return nil, err
 		}
 		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest ErrorResponse
@@ -2191,6 +2233,20 @@ func (response UploadFileBase64413JSONResponse) VisitUploadFileBase64Response(w 
 	return err
 }
 
+type UploadFileBase64429JSONResponse ErrorResponse
+
+func (response UploadFileBase64429JSONResponse) VisitUploadFileBase64Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UploadFileBase64500JSONResponse ErrorResponse
 
 func (response UploadFileBase64500JSONResponse) VisitUploadFileBase64Response(w http.ResponseWriter) error {
@@ -2297,6 +2353,20 @@ func (response UploadFileStream413JSONResponse) VisitUploadFileStreamResponse(w 
 	return err
 }
 
+type UploadFileStream429JSONResponse ErrorResponse
+
+func (response UploadFileStream429JSONResponse) VisitUploadFileStreamResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UploadFileStream500JSONResponse ErrorResponse
 
 func (response UploadFileStream500JSONResponse) VisitUploadFileStreamResponse(w http.ResponseWriter) error {
@@ -2399,6 +2469,20 @@ func (response UploadFileUrl413JSONResponse) VisitUploadFileUrlResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadFileUrl429JSONResponse ErrorResponse
+
+func (response UploadFileUrl429JSONResponse) VisitUploadFileUrlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2623,66 +2707,67 @@ func (sh *strictHandler) UploadFileUrl(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7Fttc9s4kv4rXcxVrZ2TJdlxvFnNl/NkkpxnJo7HjndrK0mZkNiSMEMCDADa0aT836+6Ab5ZlCIn9m22",
-	"1lX5YJEg0Og3PP2g8zma6CzXCpWz0ehzZCdzzAT/+aOweLB/nqdaJKf4sUDr6HFudI7GSeRBYx50kQgn",
-	"6GeCdmJk7qRW0SjMAKgmOsEEpjJFoJHv1Xv1+PFZkefaOEzgpTaZcHb0+PF7tQM/CSfg/PRXmPLjEcT0",
-	"zUhmYoaDXM1+8Gv25N9/fHN6Nfzl1Uz3+/2YPj0pDEJzValmI4iXRtLyx9phWPG1+CSzIoN4NwZeBnI0",
-	"YPyeacDzwhhULl2A9UJbKFgvUs14WxakooVYxt9znMW98leuGj9mclr/uMJxHoddWtAqXUS9CD+JLE8x",
-	"GkWb7DrqRW6R02jrjFSz6LoXkTwXSmS4bJDnhXU684agEUuaOJqC0g5sjhM5lZj0wC6swwyuZJqCKJzO",
-	"hJMTkaYLmKFCIxyCgELJjwXW87b2IS6FE6afq1mXtF6PF7lw85Xy+jFAY75J4olwONNG/olA2kxAKy8z",
-	"S7Uss10W+LoXkV9Ig0k0etdy/w/VYD3+HSeOdvfCGG1O0eZa2Q578GtAdYmpzhG2REJxMl6wVEX+A7g5",
-	"wiWqRBtI9KTIKExBaUD+0ISJ7XYfzkRGBsA0sSAsvJQplqHrB8GVdHNdOB9OMblOO5QpSJdFrD63TrjC",
-	"Ao3qAX4sRApOs4D/+/btSXjdVOL+cFhpRCqHMzSkkszO1qySobVi1jbGa2ktBVqpeMiFERk6NCNWVJdb",
-	"2WIyQWuXV/rHHN0cDQseIhyuhIXwwbRIYUukV2JhYSpSi9tNUfhJtdpY6xSFWnKKcu2eV6nfcpd3kJF+",
-	"CpmzbYtEXymOi8Kky3t4yYk0DKFU2VLX3LncjgYDzkt9vNSpVH/0hRyIXA4ud/3zQfk5/7wQ48nu3pOo",
-	"F/lsFI2iwsguveKnXBq0F8KtEIsHCHoCTmYIW0dnb+DZwXA3JLqWPqO94d7Tnd3hzu7e2+FwxP/+e/hs",
-	"NBw2RUmEwx2abGW2k8myNOeNnCQTVI7Sg2mt3t76bRLpmdOmPNGWEl4+106vync8qZV/4gr90SvYGi8c",
-	"2paq9ob7zxo6kcod7Edd8cULrHYbwb65udPwZuyguacv+UgmM7zwTztFeH30+sVyyq1Ouq4ptZEzqUS6",
-	"whxvwuuvMcjaA8ibxGnDoICGLM1r10zKTrvsmf44u0V4DP/2deFxvSLptE+G5fSz+VHQdtHOhF9iw/8y",
-	"OI1G0aNBjTgHAW4Oqkz4VQcEW8mrHJNGJmdAdZdHQ3NVZ4ruo2BJ478V2onuPC/txYQxznppPtIMLEsm",
-	"VMFYxqIjoCAUiCSTaoNTqhdl4tMFB/jyaiUEFmmqr0JmszeM22ldFu3CoLA0z7LZ6Dn5Nvh9hq1sEdrl",
-	"PVzNUUFc6SEGaSEm3cbtUOiypMFMSLVqS6f8loBDwI821a61p92/HTzt2lNhMVk163GRjdGAngbcP6lL",
-	"Az4TmvM/WTW7uZgZXeQdqcGSxSUhmzjBqShSF8MW6d4v19ZJGLFZ3LMXfkchX0fFvyImz5xBkX2huGVw",
-	"2X0mjKUSZtGoZhslScjvl1JwUt+hQSG90+uzlfVJgCmLuij53qrT6tDx+18FcI47T+mJyDB9LiyCSKWw",
-	"FENxhbHiPpyhSkA4yLR1oBXSALK7u9I/gJzCWLs5CINgUTl6s4CssA7G6OuR/oaHfi/6tDPTOx5KsDlJ",
-	"3uck3bfWz2eVAVSCxk604YGehqj32hpaq6U18rgceB81+QaI6KQTEHXZsIGg7seK9gsmPK8Eroz4rbTC",
-	"WkM2N/wlU9bKjO+PrlgFRG8UppzPugrRc5NukAq/J1KpLF8x6f+ery60OuugU8y0CxOfn/7q5T31emKG",
-	"paQFg1sKyItxKifpIlRPclx+2bA9syBCJfzHGeRGOz3RqV2f8qsqnkKEJZpo5SgypkZn4ObSlit9nyxl",
-	"WTiGJ/2Jzgb8YbDLl4rF75P/K82yWUyxmy3HFeEanBRGusUZgZ7AmKMwaA6Lrv0+enSYpnB4cmRLsgt+",
-	"5OHwVv+BirYzJ4gwYYLl0SOvjVfo6Bv4BReslPfq79JKB+/CQ3gtlJixa8OJmOGHrcpodZ2fCDsfa2GS",
-	"wR+4sNvgNOixE1LBQhemnN8veJgk9L7EY3MUCRpeOo7j94r2RlpmIUflDv755vz04vDk6OKXF//kgVHP",
-	"3zYwVuMxtbJJwOiaNCjVVC8rqgJZ7GrMeGZF6mQujBvUoGvLMszb7tGAcC+gDQjGbXzHIBX8fPbmuEeP",
-	"xwt+tEWhaNFcyknNstkqQLc5oHne4Ji2jDd/tjVODEoH9ZlQ0ZbhdKCJXnJYsq96ag3ElEb8dQ/mujC2",
-	"EddAhUOon6SFVGbSYdIPmgiTTIVMfU1VDcRPc1FYHnqSIglixSVCqgPonFIesdJy1im5DmlBISaY8I2M",
-	"rzO8AFy5+DqR8gs5QkwFSuxTzA+NghVVkmupHBgM6YhK91YIw9sy74UgJ0ej4PTWsRC3mKkdkcsGO0U+",
-	"5KTjkK2fslJLBzk8OYp60SXtkD1ntz/sD5lSylGJXEaj6El/2H8S9SLKLxyiK5jSz4FrvKYxM+xgQA9v",
-	"8vdBqDZ5X+V8owuHffip5WNM/RFoEqrmNFhD4URAiJv0cFwPBIOuMAoT2Iq/tId4u16YdG0Zk/mDDkhm",
-	"OyJZyRx/4KL2hz6cSTVLvZxghOLwIzhXXueNQEB8Si/iKkVIC0LZKzSYwN7wgO8ieCsUsBx8+7sH3m+5",
-	"0qOvIZWkiMJZmWAVfgQPCZhwcjlKolFU7uKlvwqoosxGo3c3DUTeFgcVdCmOZpc0MHB9AWCWJHMz9fta",
-	"01ez5Akb0srXH2iScG9D3+0Nh77+5mOf/nw8eFxfxTL4+lLVRYlyeaMkx1+sd6ieV7l0NvAU8NwvuPN2",
-	"kWOfAmJveHBPggQv4NAonaYsC9izt5Y8Zpss4Q8W1lIpLY9aDry3ldNwVUF519UasPJP7AH2Z32IfXgN",
-	"d3aHe08Ge8P9Z3wTttqsSxu87kX7w/0bmhJ5noZTefB7YMKCQ9iWc3yOLkVaYM247A/3A+XpiQUCM1Nd",
-	"KHK2ihVhRo+XrgVbx620rx07rHKsveJDHFKeLaOCo1E6mAsbjqSE3WN/9+DuNr17UG76tPINbz8Gc8JJ",
-	"O5VizAF9f1po++bapHPdi54uBerXK+DpcFgq4Eg5NEqkDDnQ+Kvde91254r9Fl6NRu8+kAhZRmFe51gI",
-	"SdaJGaXXcJ9TwcvoA03SPnoYCqw8MXfgtwLNoqRRGWL8xQZEQGiBY9lUVC7PdltMcqNoILNXEGOqjV+N",
-	"UfcmgKN9+rxCxxiO6czoi7l9jcvU3sGsasmhNq4IArHfoPE9K9/m4KPoJjPuee4mq/3kaZuHrqjkJhdL",
-	"qXBjr2vTyx1edxam5fy5e4f5c7eMpMNWdcRQmNDIkboUqUzKEuZeQ6tThI6+DosIx29OXx/+enR2+Pbo",
-	"zXE/S7b/A7LMkiq2l/JOu0J+9+G6lYio1uWkU8bbLTKRx3oD37PDFJe2nSmp4nRutJJxLrrRnsYV2mEX",
-	"jU8HScUu2FALlgSELSst+vyU0adtskslOeW/qyoGBub/JnXjUs5dU+bdMul60UkH3kIBwaF1P+pkccv4",
-	"CT1cXjDGu5W3Bfs36kmqJcsga/U+btaud4sA62q/vG6zTyFBf8WRs5kIHa0CHYG+5vadc/1t81mhqlKy",
-	"6iJZSvpVYjuvR9fRBg4/ucHcZemIGUuoKc8eVDYq/5zJKUdZzXdyQUvRmDu8XyAeLNvghjhPjiALTW9x",
-	"w8viHshwmP189uaYgLr3kh6IxuZ1uDEVCn4+efGqByfHr3rw6uglffAPHJ/c6kB6OKzX6ebJHermSamb",
-	"3zx7VubfUZVdOXeDQTGZ37NfBvbsY1uS9R2q1gmqrd1cuIoZXXeuwLhwbWaszGSldp/eoXafltp9jW6u",
-	"Ey40Q7fLvWpyeblOEEQF9h060+6TFqvgtIZUmBmOgg9JC7vD/WdP/3owHHqG6N4r7QQb/w0AP00QA+OZ",
-	"hYutad3/2KmgB2i8Fhp3gpUWPA5PV0Njf12yGhqHrKAVhhvI7nuXPpwIN+czVTXb0huHKkjVvCjZat2p",
-	"95q9Ets3blG2mlfqvUavxDYj8n6Axp2ouL8GSfornbVIsmOrNz3Oa7ATTLIJwsXRMpj0vUbR/wxIAwOn",
-	"2TDcoXELz+vqarozzLhZYLW4i3Yb+7d1pjc7z9f3jZcd4TeI+EYLQ6v/pdGRHZqsq86BW7VFN9qeW83M",
-	"N3qXW2u3br/rNo5W+/CaLuDrVpJf1QHbJnQ296YH+P+vh/+0px5klCMZ0FPq9c9uhfiZ1J9oNU3lxPl5",
-	"MU2A9WofyoGHcuChHHgoB/5/y4FABD4UAndeCHQCzdsVAqFvchVBHtLBeAG50ZfSc+NgbvZVbtT4SEcv",
-	"tySEHv9qDt9dKZ1gPlwbyOSMkHvVzMj9MP7o8/p7YMYb9cy5Sb+JFi9M2lnGkFgrCPEO4NzdFnqLGFpq",
-	"TX7gwP/zOPDSsWKCveSADCooorQDcjWCt+xyPf+qbOHkBulpYQmHaJiim8xpKI+ZCEWfj+smT0x6vj30",
-	"gUt/AM8P4PkBPH+34LkJtR4Q9J0j6GWMswI+bzCpR6Ydvcgepof/Z/BCXUqjFbeu9KIO8vEG8oto7iDU",
-	"59VgBAymgtLD4cmRrfuZm7u47nV+n9X/Z2TNHI2Gm+sP1/8XAAD//w==",
+	"7Fttc9s4kv4rXcxVrZ2TJdlxvBnly3kySc4zE8fjl93aSlIWJLYkzJAAA4B2NCn/96tugG8WpciJfZvd",
+	"VVU+xBQINPoN/Txofo7GOs20QuVsNPgc2fEMU8H//VFYPNi/yBIt4lP8mKN19DgzOkPjJPKgEQ+6jIUT",
+	"9GeMdmxk5qRW0SDMAKjGOsYYJjJBoJHv1Xv1+PFZnmXaOIzhlTapcHbw+PF7tQM/CSfg4vRXmPDjAQzp",
+	"nYFMxRR7mZo+92t25N9+fHt63f/l9VR3u90hvXqSG4T6qlJNBzBcGEnLH2uHYcU34pNM8xSGu0PgZSBD",
+	"A8bvmQa8yI1B5ZI5WC+0hZz1ItWUt2VBKlqIZfw9w+mwU/yVqdofUzmp/rjGUTYMu7SgVTKPOhF+EmmW",
+	"YDSI1tl11IncPKPR1hmpptFNJyJ5LpVIcdEgL3LrdOoNQSMWNHE0AaUd2AzHciIx7oCdW4cpXMskAZE7",
+	"nQonxyJJ5jBFhUY4BAG5kh9zrOZt7ENcCSdMN1PTNmm9Hi8z4WZL5fVjgMZ8k8Rj4XCqjfwTgbQZg1Ze",
+	"ZpZqUWa7KPBNJyK/kAbjaPCu4f4fysF69DuOHe3upTHanKLNtLIt9uCfAdUVJjpD2BIxxclozlLl2XNw",
+	"M4QrVLE2EOtxnlKYgtKA/KIJE9vtLpyJlAyASWxBWHglEyxC1w+Ca+lmOnc+nIbkOs1QpiBdFLF83Trh",
+	"cgs0qgP4MRcJOM0C/u/5+Un4ua7E/X6/1IhUDqdoSCWpna5YJUVrxbRpjDfSWgq0QvGQCSNSdGgGrKg2",
+	"t7L5eIzWLq709xm6GRoWPEQ4XAsL4YVJnsCWSK7F3MJEJBa366Lwk3K1kdYJCrXgFMXaHa9Sv+U27yAj",
+	"/RQyZ9MWsb5WHBe5SRb38IoTaRhCqbKhrplzmR30epyXunilE6n+6ArZE5nsXe36573idf7zUozGu3tP",
+	"ok7ks1E0iHIj2/SKnzJp0F4Kt0QsHiDoCTiZImwdnb2FZwf93ZDoGvqM9vp7T3d2+zu7e+f9/oD//Xf/",
+	"2aDfr4sSC4c7NNnSbCfjRWkuajlJxqgcpQfTWL259bsk0jOnTXGiLSS8bKadXpbveFIr/8Ql+qOfYGs0",
+	"d2gbqtrr7z+r6UQqd7AftcUXL7DcbQT75vpOw5uxvfqevuQjqUzx0j9tFeHN0ZuXiym3POnaptRGTqUS",
+	"yRJzvA0/f41BVh5A3iROGy4KaMjCvHbFpOy0i57pj7M7hEf/h68Lj5slSad5Miymn/WPgqaLtib8ojb8",
+	"L4OTaBA96lUVZy+Um70yE37VAcFW8irHuJbJuaC6z6OhvqozeftRsKDx33LtRHuel/ZyzDXOamk+0gws",
+	"SypUzrWMRUeFglAg4lSqNU6pTpSKT5cc4IurFSWwSBJ9HTKbvWXcVuuyaJcGhaV5Fs1Gz8m3we8zbGWL",
+	"ql3ew/UMFQxLPQxBWhiSbofNUGizpMFUSLVsS6f8KxUOoX60iXaNPe3+cPC0bU+5xXjZrMd5OkIDehLq",
+	"/nEFDfhMqM//ZNns5nJqdJ61pAZLFpdU2QxjnIg8cUPYIt375Zo6CSPWi3v2wu8o5Kuo+GfE5JkzKNIv",
+	"gFsuLtvPhJFUwsxraLYGSUJ+v5KCk/oODQrpnX4+W4pPQpkyr0DJ94ZOy0PH739ZgXPcekqPRYrJC2ER",
+	"RCKFpRgaljXWsAtnqGIQDlJtHWiFNIDs7q71c5ATGGk3A2EQLCpHv8whza2DEXo80l3z0O9En3ameseX",
+	"EmxOkvcFSfet+PmsNICK0dixNjzQ0xDVXhtDK7U0Rh4XAx8Ck69REZ20FkRtNqxVUA9jRfsFE16UApdG",
+	"/FZaYaUh6xv+kikrZQ4fjq5YVojeAqacz9qA6IVJ1kiF3xOpVMBXjLu/Z8uBVisOOsVUuzDxxemvXt5T",
+	"rydmWApaMLilgCwfJXKczAN6kqPizZrtmQURKub/nEFmtNNjndjVKb9E8RQiLNFYK0eRMTE6BTeTtljp",
+	"+2QpC+AYnnTHOu3xi8EuXwKL3yf/V5hlvZhiN1uMK6prcJwb6eZnVPQExhyFQXOYt+330aPDJIHDkyNb",
+	"kF3wIw+Hc/0HKtrOjEqEMRMsjx55bbxGR+/ALzhnpbxXf5NWOngXHsIbocSUXRtOxBQ/bJVGq3B+LOxs",
+	"pIWJe3/g3G6D06BHTkgFc52bYn6/4GEc0+9FPTZDEaPhpYfD4XtFeyMts5CDYgf/eHtxenl4cnT5y8t/",
+	"8MCo428buFbjMZWyScDohjQo1UQvKqosstjVmPFM88TJTBjXq4quLctl3naHBoR7AW1AcN3GdwxSwc9n",
+	"b4879Hg050dbFIoWzZUcVyybLQN0mwOa5w2OaYt482db7cSgdFCdCSVtGU4HmugVhyX7qqfWQExoxF/3",
+	"YKZzY2txDQQcAn6SFhKZSodxN2giTDIRMvGYqhyIn2Yitzz0JEESxIorhESHonNCecRKy1mn4DqkBYUY",
+	"Y8w3Mh5neAEYuXicSPmFHGFIAGXoU8zzGmBFFWdaKgcGQzoi6N4IYTgv8l4IcnI0Ck5vHQvDBjO1IzJZ",
+	"Y6fIh5x0HLLVU1Zq4SCHJ0dRJ7qiHbLn7Hb73T5TShkqkcloED3p9rtPok5E+YVDdAlT+jlwjTc0Zoot",
+	"DOjhbf4+CNUk78ucb3TusAs/NXyMqT8qmoSqOA3WUDgREIZ1enhYDQSDLjcKY9gafmkPw+1qYdK15ZrM",
+	"H3RAMtsByUrm+APnlT904UyqaeLlBCMUhx+Vc8V13gAEDE/ph2GZIqQFoew1Goxhr3/AdxG8FQpYDr79",
+	"3QPvt4z06G1IJCkid1bGWIYflYdUmHByOYqjQVTs4pW/CiijzEaDd7cNRN42DCpoUxzNLmlg4PpCgVmQ",
+	"zPXU77GmR7PkCWvSyjcfaJJwb0Pv7fX7Hn/zsU//fdx7XF3FcvH1JdRFiXJxoyTHX6x3qI5XuXQ28BTw",
+	"wi+4cz7PsEsBsdc/eCBBghdwaBROU8AC9uytBY/ZJkv4g4W1VEjLoxYD77x0GkYVlHddpQEr/8QOYHfa",
+	"haEPr/7Obn/vSW+vv/+Mb8KWm3VhgzedaL+/f0tTIsuScCr3fg9MWHAI23COz9GVSHKsGJf9/n6gPD2x",
+	"QMXMROeKnK1kRZjR46UrwVZxK81rxxarHGuv+BCHlGeLqOBolA5mwoYjKWb32N89uL9N7x4Umz4tfcPb",
+	"j4s54aSdSDHigH44LTR9c2XSuelETxcC9esV8LTfLxRwpBwaJRIuOdD4q90H3Xbrit1GvRoN3n0gEdKU",
+	"wrzKsRCSrBNTSq/hPqcsL6MPNEnz6OFSYOmJuQO/5WjmBY3KJcZfbKgIqFrgWDYllcuz3bUmuQUayOxl",
+	"iTHRxq/GVfc6BUfz9HmNjms4pjOjL+b2FS5TeQezqgWHWrsiCMR+jcb3rHyTg4+i28y457nrrPaTp00e",
+	"uqSS61wspcK1va5JL7d43VmYlvPn7j3mz90ikg4b6IhLYapGjtSVSGRcQJgHDa1WEVr6OiwiHL89fXP4",
+	"69HZ4fnR2+NuGm//B2SZBVVsL+SdJkJ+9+GmkYgI63LSKeLtDpnI13o937PDFJe2rSmp5HRutZJxLrrV",
+	"nsYI7bCNxqeDpGQXbMCCBQFhC6RFr59y9Wnr7FJBTvn3SsTAhfm/CG5cyLkrYN4dk64XnXTgLRQqOLTu",
+	"Rx3P7xg/oYfLC8b1bultwf41PElYsgiyRu/jeu16dwiwtvbLmyb7FBL0Vxw564nQ0irQEugrbt851981",
+	"n+WqhJJlF8lC0i8T20U1uoo2cPjJ9WYuTQbMWEJFeXagtFHx36mccJRVfCcDWorGzOHDFuLBsjVuiPPk",
+	"ANLQ9DasedmwAzIcZj+fvT2mQt17SQdEbfM63JgKBT+fvHzdgZPj1x14ffSKXvg7jk7udCBtDutVunly",
+	"j7p5UujmN8+eFfl3UGZXzt1gUIxnD+yXgT372JRkdYeqdYKwtZsJVzKjq84VGOWuyYwVmazQ7tN71O7T",
+	"Qrtv0M10zEAzdLs8qCYXl2stgghg36Mz7T5psApOa0iEmeIg+JC0sNvff/b0rwf9vmeIHhxpx1j7DAA/",
+	"jRED45mGi61J1f/YrqC9H+5PQXs/FAo61xpSoealz0oFmdFTg9YyPGR+JBChAzDozNy7tFbINMlEKmkf",
+	"OiLvJObzVWJu8Mj94ZHWCrGBScLT5XjE31EtxyMhFZMV/bVv+2VXF06Em3Eho+rfAtQqGXKZ2u3UVqOR",
+	"oVNvUNm+dXW1Ve9j6NQaVLYZBnUDHmmFIt0V5bu/R1tZvrds9bbHeQ22VvBsgnBbt1jB+wav6H96pIGe",
+	"02wYbou5g+e1tZLdW6G+XmA1CKPmtwPf9jlAvd1/dbN+0YZ/6/aj1jfSaDqqtcGHzvayXeNOvei1XvNG",
+	"B/mthvHG2o2Wg6p3ptGzvaL1+qZxsi5rO26yaOt70wZz/fMxF+2pAynlSEZRlHr9szvBLL5JGWs1SeTY",
+	"+XkxiYH1ajcYbIPBNhhsg8H+fzFYYF836GuDvv4d0FdrdX839BU6hJddBYUcPJqTta+kvwUCc7uDeK0W",
+	"X6p3uPkmfM1SzuH7iKUTfPOjDaRySnCpbNvlzi9fb3j9be6AaiDywiTfdAGUm6QVO5JYS65+WtBKewP0",
+	"HWJooQl/c9vzn3fbUzjWkLAGOSBXchRR2gG5GmEKdrmO/6loVuZPASa5peJPwwTdeAZ8LAkHY6Ho9VHV",
+	"zoxxxzdCb26NNohlg1g2iOW7RSz1UmsDWzaw5d8BtiwWlkswyxqTejjQ8qmDx0bhM6aX6koarbgzrhO1",
+	"0Oy3yu2I5g5CfV5eAYLBRFBOPjw5stXnEvVd3HRa30+rT9JWzFHr57v5cPN/AQAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -33,6 +33,7 @@ const (
 	StatusPayloadTooLarge  StatusCode = 413
 	StatusQuotaExhausted   StatusCode = 403
 	StatusServerError      StatusCode = 500
+	StatusTooManyRequests  StatusCode = 429
 	StatusUnauthorized     StatusCode = 401
 )
 
@@ -50,6 +51,8 @@ func (e StatusCode) Valid() bool {
 	case StatusQuotaExhausted:
 		return true
 	case StatusServerError:
+		return true
+	case StatusTooManyRequests:
 		return true
 	case StatusUnauthorized:
 		return true
@@ -70,6 +73,7 @@ type ApiResponse struct {
 	// | 403 | Quota Exhausted - The API key's storage quota is used up (added by fileup) |
 	// | 405 | Method Not Allowed - Request method is not supported |
 	// | 413 | Payload Too Large - The file exceeds the size limit (added by fileup) |
+	// | 429 | Too Many Requests - Too many uploads in progress for this API key; retry later (added by fileup) |
 	// | 500 | Server Error - An unexpected error occurred while processing the request |
 	Code StatusCode `json:"code"`
 
@@ -128,6 +132,7 @@ type FileUploadResponse struct {
 	// | 403 | Quota Exhausted - The API key's storage quota is used up (added by fileup) |
 	// | 405 | Method Not Allowed - Request method is not supported |
 	// | 413 | Payload Too Large - The file exceeds the size limit (added by fileup) |
+	// | 429 | Too Many Requests - Too many uploads in progress for this API key; retry later (added by fileup) |
 	// | 500 | Server Error - An unexpected error occurred while processing the request |
 	Code StatusCode       `json:"code"`
 	Data FileUploadResult `json:"data"`
@@ -184,6 +189,7 @@ type FileUploadResult struct {
 // | 403 | Quota Exhausted - The API key's storage quota is used up (added by fileup) |
 // | 405 | Method Not Allowed - Request method is not supported |
 // | 413 | Payload Too Large - The file exceeds the size limit (added by fileup) |
+// | 429 | Too Many Requests - Too many uploads in progress for this API key; retry later (added by fileup) |
 // | 500 | Server Error - An unexpected error occurred while processing the request |
 type StatusCode int
 
@@ -643,6 +649,8 @@ type UploadFileBase64Response struct {
 	JSON405 *ApiResponse
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *ApiResponse
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *ApiResponse
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *ApiResponse
 }
@@ -675,6 +683,11 @@ func (r UploadFileBase64Response) GetJSON405() *ApiResponse {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r UploadFileBase64Response) GetJSON413() *ApiResponse {
 	return r.JSON413
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r UploadFileBase64Response) GetJSON429() *ApiResponse {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -726,6 +739,8 @@ type UploadFileStreamResponse struct {
 	JSON405 *ApiResponse
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *ApiResponse
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *ApiResponse
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *ApiResponse
 }
@@ -758,6 +773,11 @@ func (r UploadFileStreamResponse) GetJSON405() *ApiResponse {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r UploadFileStreamResponse) GetJSON413() *ApiResponse {
 	return r.JSON413
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r UploadFileStreamResponse) GetJSON429() *ApiResponse {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -809,6 +829,8 @@ type UploadFileUrlResponse struct {
 	JSON405 *ApiResponse
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *ApiResponse
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *ApiResponse
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *ApiResponse
 }
@@ -841,6 +863,11 @@ func (r UploadFileUrlResponse) GetJSON405() *ApiResponse {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r UploadFileUrlResponse) GetJSON413() *ApiResponse {
 	return r.JSON413
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r UploadFileUrlResponse) GetJSON429() *ApiResponse {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -1008,6 +1035,13 @@ func ParseUploadFileBase64Response(rsp *http.Response) (*UploadFileBase64Respons
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest ApiResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest ApiResponse
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -1076,6 +1110,13 @@ func ParseUploadFileStreamResponse(rsp *http.Response) (*UploadFileStreamRespons
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest ApiResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest ApiResponse
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -1143,6 +1184,13 @@ func ParseUploadFileUrlResponse(rsp *http.Response) (*UploadFileUrlResponse, err
 			return nil, err
 		}
 		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest ApiResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest ApiResponse
@@ -1439,6 +1487,20 @@ func (response UploadFileBase64413JSONResponse) VisitUploadFileBase64Response(w 
 	return err
 }
 
+type UploadFileBase64429JSONResponse ApiResponse
+
+func (response UploadFileBase64429JSONResponse) VisitUploadFileBase64Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UploadFileBase64500JSONResponse ApiResponse
 
 func (response UploadFileBase64500JSONResponse) VisitUploadFileBase64Response(w http.ResponseWriter) error {
@@ -1545,6 +1607,20 @@ func (response UploadFileStream413JSONResponse) VisitUploadFileStreamResponse(w 
 	return err
 }
 
+type UploadFileStream429JSONResponse ApiResponse
+
+func (response UploadFileStream429JSONResponse) VisitUploadFileStreamResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UploadFileStream500JSONResponse ApiResponse
 
 func (response UploadFileStream500JSONResponse) VisitUploadFileStreamResponse(w http.ResponseWriter) error {
@@ -1647,6 +1723,20 @@ func (response UploadFileUrl413JSONResponse) VisitUploadFileUrlResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadFileUrl429JSONResponse ApiResponse
+
+func (response UploadFileUrl429JSONResponse) VisitUploadFileUrlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1815,55 +1905,56 @@ func (sh *strictHandler) UploadFileUrl(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7FoLb+M2Ev4rA90dmuAUWc6jLRwUOKebttndZNM8WvR2g4SWxhYbiVRJKom78X8/DCnJkh957KPt3TnA",
-	"bhw+hjPDeXwz9HsvklkuBQqjvd57T0cJZsx+7Of8BHUuhUb6M1cyR2U42slIxnb07wqHXs/7W2dKplPS",
-	"6JwaZgr9La2c+F6mR7QhRh0pnhsuhdfzqgMgQ63ZCD3fwzuW5Sl6Pe87niIUeSpZjDHoIopQ62GRpmPP",
-	"98w4pzXaKC5GRL+cnz/j5wRNggpMgqDwtwK1gVumGwSn5AZSpsiEN5n4Hq3lCmOv97Ym7jvBnTQX9TY5",
-	"+BUjQ1zsMY1fbp9bpk/cYfPKG9hFL5hh89w6AoCCDophSDqImWEBnBZ5LpXRkBcKoVzn5NcglV0F5yev",
-	"YShVxkxLlTTX4xkbYScXo13HgM9/2ntzchu++n4k+/1+/+j0PNk/H/X7QRAs0jDxcsQynGfa3pRgGcKa",
-	"tGMsXfeBiygtYi5GTgq8Myg0lyKAgyEIaSBX8obHGPvAQDERy8yttJRueZrCAGGEAhUzGNttdImapqcL",
-	"uZ4aCRsxLny7Sqal9ipC8gbVreLGoPBhUBiIEiZGqCFjY8uOYdcIOBxiZIBnGcacGUzHEBcIRkLEooQ0",
-	"0dRrNt6wWg1yOzGnMsfYMTPJEqW5BZAzk/hwy00iCwMpMqs2qcAoxlP6rFOmE9St0+3RuuNuc/74GRtu",
-	"WF2LsUVmTLydGoUse8SUScNLRDOykm5twAVTY2uh657vlQba89z4ytaeZ2u/5n+erRUa1YYjpB+1OGsc",
-	"T7K1yso+XbqJy+j60I7WyUVq/jfTVKmLR1VPCphTfCxvBc2fq3SJVVUrKPW09JIYk+tep2Mwy8kSAoVx",
-	"zkTMGA8i2bm7u+ssMKpOpclWYK0jRqH4B4aLFm8LD1lIdbE/fSuJkClDA3kUcAHaSDVrHU8WceHpp/z3",
-	"ZTJp/jvSoYOxabtqd2f7663Nhs64MM30wIXBESpr7DzDMzu68IjDg8N9sLvmJOo8mPAw7pt5ms7SwPAM",
-	"tWFZ3qK6GW7ubITdjbB71t3shWEvDIMwDP/dvPyYGdyg7U+KPEfu0utL9FvG3NBvQw8tARZ5TCPILI8S",
-	"bhHQqnfinbi3n+AeXkyXw/07cb9hf8pf5Q+Nw2YYwj2cOm+GDSjTLyRMwwBRUDajqZl4Y4nCtt28x+J6",
-	"25RAzhTL0KDSwBSZTySVohwkFWRca4r+lR6bi0vCXbiHc8EKk0jFf8cYNqBfmASF4RGzYkUKY/qTpe6E",
-	"iqhUwMUNS3lc0dqCe/ixkIbB/l3CCm0subMEoX98ANc4/kJXDgW/2XWUfEnkIoc1FlOwHYytAxb5ekV1",
-	"B+7hEE0iYziSBvppKm8t4UoDmZvk2qZh7TA1Vlx1iatjNraGeiYlvGZqhCVfJbKIEGPtwAG5YMozbpYx",
-	"tOMuEtUNKthXSipSmYBC4F2OER2MdlRGUaFI6beJjSjufklzzXxwTy4jiszrvd0MQ3/b/uv62+GWvx3u",
-	"+NvdLX8nDC/mXN337jZo38YNUxQLNfmIs9I3r7zKqvemOK8aal52PWhvrb60etip/UiaUun1RKnPMymt",
-	"NutxpxarFe9i4nvnKn0C2lyhwlbc1PbDw8iQmHhaAvchK7QhXhk4b/3h7OyYvJd+nwKLY+UAxnyeL0eC",
-	"SGZVYnfMlWw9lsP/EPxaCWvN8/Ec4jLFgwCWMB1GheJmfEq40lnqHjKFioLjvDD9NKUYp6tIC6wdQ284",
-	"A7cfzuQ1ioCSyPdobGB8hePeO9EN4CeuuYG35RgcMsFGmKEwcMxGeLFWXcs1x4DxDsv5xjWO18mORmhg",
-	"LAtVEST654Rre+9EP45pSRVxEmQxKhov44BlsVfx98ub85PL/vHB5av9XzzfdY8sQLXTUxUTM96EdMXF",
-	"UC6FBsz5i5HguP5CA6FHqah6tFNVRuACpECQ5I8KEW7ZWPeAaciK1PCcKdMhe9uwTZE1bUvZdZ8WlI0T",
-	"g3eGqLw8fXPkk/UMxrZ5smb9G9UNj6au4cI9MbAewP4NqnFljEzoW0qQZI7T0EBEAcUNpjJHuHpfJmkf",
-	"CJb7kOmRb4vhyRXcJlIjXNFfV+CUMsAyvRipqhYQEzFwo1vOaps03FjzdvoC6yelMvvHB57v3aDSTsfd",
-	"IAxCcjSZo2A593reVhAGW57vkUtZsyUz6dCBG65bUEJWG4mlNo9dnCbzm9cxcwoZyHjcg6tpH+KKIidy",
-	"W/bkKeOi2igVsGk/a+1qcfsqCIKr9QBOMJJZhsK2y6QCnbE0tfzY4ikhhpz371b0M3Zd6tgoJvQQFbAB",
-	"RZOtrX9ASklK+aBlSYTCNnTDwz3QiSzSmFBIeUFkVqUpBHBVpScrV5WGenWo4mZRluF6mmB2S1pV3p/J",
-	"Mza31FmklKDKMmQNlCutgx7E9d2QSexVHaLSrfdkPHZltTAo7LWyPE/LANT5VdPdvq+ip7UMEuKS7uGy",
-	"cJlEF1nG1JjOsThlvv14w9ICZ/udz2xF9vv79N/et/1f6Pfwu+j0JX14cZ7u//jTyfZmdvx1Z+efyQ+j",
-	"/g+j0cvOcZQcfHVrt7w8Od/ZV9cvR6PRN994zRrRM6hNq/hq5p6ZthoFLSt8Xii8LAcXyD/flV2qgj9A",
-	"2JZAsYyKzHY+qs6NDcWuDfJYk2RRR3vSzpVGFWgHXP1j7WUzDJ9uYdMWD8HaunfTaj582n7C1BaWzret",
-	"4Wk0Xb1eVeDT8rpVNDdr5OV1b9WLeri/VLeTyjt42p0uaLnZK10KumYPnvje9nMu2JpEWQBeVkCw6UPf",
-	"2TFXDDX9xlkFFTqlNkoPizGSDtgznmLcg4Oyuizn6yBUK2jIUo0T2/SwhdVlXd62OTlcWgY/yNfybT1o",
-	"OOM8Q0++tOZ73ILbmivxS2Xaq+p+iC9SaVlKN1Plzyq9xJHz0n0i2Vo9B+ZOsHJtPdMEGzLOXeVWJazr",
-	"SmBV4PZq0OlKfYUsSmz98Lmu8rTV9qgZsejGJFxXHZK5rsMuaEQ4enNy2H99cNo/O3hzFGTxeuCUtfMJ",
-	"lbVT273rp1D1yuq6/3MpZv4wWEu51Q0XFg3doIil+kLDtFEHKIpsF6rsBLOdGqed7ic0pe5WK3YbKR2o",
-	"7JUWxDV0w+2vd776Mgzr/u3n0tlZgi5aVqVEs4OVsTueFSUcte2s55jUzofl+J1p1DwQBpVgqa246pD1",
-	"ucLI4tOaFbzXe9uu3d9eTC78RnYo00ujzqIijI1sR605ekFkp+WUKxWeWU4tLmcDuJomFFtq1DmHqsS/",
-	"bhXiHpQfrEIWiPsUv3Ov0N6/OlTIdozszLyVNuDezMwi4N9643yGIy57NP/UaPmR8LOC0B8DoScrEL0C",
-	"0R8Noh/FTx+NrCcrbL3C1its/edj6/Ih4E9C1Y+o6/lQe/IXAtv2hh2iehbYLlT6TKRtEmZg8cvPUMnM",
-	"gepzlV6BfVcDqcBiKR/yYpDyKB2XoZMPUtyFrRA0RlLE0/cawzOUhfFBNZ4rGl8g6Ibh4d56AD+XML0B",
-	"44mvCqQbdo3C8UTD5yeviZfPDt3dO+iHvx5UHehL4nz+BeFFpaVqnZPQfaOshfLbOLb55BzLSHcyJgqW",
-	"Bnk8XN4Dd2u0NUWLKR9jyi5aytG0rpi+Lc8VH8vZXvRSvqgoaTxcP8NH575Ssercrzr3q6Ljv6Lo2AWW",
-	"agmskXxsmiq/ujaTh1oZDBUoHBaaIryEIZoosd9xsIsiJmj/YJrkCOo9DaCsXhNWFc+q4vk/r3gUZtLg",
-	"6jHho+sbQu9Pekl4AlHLhLazM982PD4ov4BMAKaFx645Mt4GYx4RK7l46EuYdaFAxiYcHmsyPbmY/CcA",
-	"AP//",
+	"7FsLc9s2Ev4rO7y7qT1HU5QfbSNPZ05u3NZJ7Lh+tNNLPDZErkTUJMACoG011n+/WYCkSEvyI3X6uMoz",
+	"rSQAXCz2/S2YD14ks1wKFEZ7vQ+ejhLMmP3az/kR6lwKjfQzVzJHZTjayUjGdvSfCodez/tHZ0qmU9Lo",
+	"HBtmCv01rZz4XqZH9ECMOlI8N1wKr+dVG0CGWrMRer6HNyzLU/R63jc8RSjyVLIYY9BFFKHWwyJNx57v",
+	"mXFOa7RRXIyIfjk/u8ePCZoEFZgEQeEvBWoD10w3CE7JDaRMkQlvMvE9WssVxl7vXU3cdwd3pzmrH5OD",
+	"nzEyxMUO0/j55qll+shtNiu8gV30khk2y60jAChooxiGJIOYGRbAcZHnUhkNeaEQynXu/Bqksqvg9OgN",
+	"DKXKmGmJkuZ6PGMj7ORitO0Y8PkPO2+PrsPX345kv9/vHxyfJruno34/CIJ5EiZeDliGs0xbTQmWIaxI",
+	"O8bSVR+4iNIi5mLkToE3BoXmUgSwNwQhDeRKXvEYYx8YKCZimbmVltI1T1MYIIxQoGIGY/sYKVHT9HQh",
+	"11MjYSPGhW9XybSUXkVIXqG6VtwYFD4MCgNRwsQINWRsbNkx7BIBh0OMDPAsw5gzg+kY4gLBSIhYlJAk",
+	"mnLNxmtWqkFuJ2ZE5hg7ZCZZIDS3AHJmEh+uuUlkYSBFZsUmFRjFeErfdcp0grq1u91ad5w2Z7e/Y8MN",
+	"q2sxNs+Mibdjo5BlD5gySXjB0YysTrcy4IKpsbXQVc/3SgPteW58aWtPs7Wf8z/O1gqNas0R0g9anDWO",
+	"R9laZWXPl27iMrre90Rr5yI1/59pqpTFg6InAcwIPpbXguZPVbrAqqoVlHpackmMyXWv0zGY5WQJgcI4",
+	"ZyJmjAeR7Nzc3HTmGFWnkmQrsNYRo1D8I8NFi7e5m8ylOt+fvpZEyJShgTwKuABtpLprHY8+4tzdj/mv",
+	"i86k+a9Imw7Gpu2q3a3NLzfWGzLjwjTTAxcGR6issfMMT+zo3C329/Z3wT41c6LOvQkP476ZpeksDQzP",
+	"UBuW5S2q6+H61lrYXQu7J931Xhj2wjAIw/C/TeXHzOAaPf6oyHPglF4r0W8Zc0O+DTm0DjDPYxpBZnGU",
+	"cIuAVr0X78Wt/Qa38HK6HG7fi9s1+1d+lH80DuthCLdw7LwZ1qBMv5AwDQNEQdmMpu7EG0sUNu3DOyyu",
+	"H5sSyJliGRpUGpgi84mkUpSDpIKMa03Rv5Jjc3FJuAu3cCpYYRKp+K8Ywxr0C5OgMDxi9liRwph+stTt",
+	"UBGVCri4YimPK1obcAvfF9Iw2L1JWKGNJXeSIPQP9+ASx5/pyqHgF7uOki8duchhhcUUbAdj64BFvlpR",
+	"3YJb2EeTyBgOpIF+msprS7iSQOYmubZpWLuaGiuuusTVIRtbQz2REt4wNcKSr7KyiBBj7YoDcsGUZ9ws",
+	"ZGj9BdxaQvtMjCsmSKU0ltFYGRTIlXMlR4o0PqRsnHBdiWIbFBo1hpQZVIv22nJGg+oKFewqJRWpR0Ah",
+	"8CbHiA6JdlRGUaFIwdeJjV7OlkhLzdxzS+4piszrvVsPQ3/T/tf1N8MNfzPc8je7G/7m+gt/KwzPZkKL",
+	"792s0bNrV0xR7NXkk84r3r72Ki/amdaV1VDTuOpBayW1kdTDTs0H0pRKridK/Z1IabVXj59ISVqolFCP",
+	"O5FZiXlnE987Vekjqt5lddqK39p+ub9CJSYeV0j4kBXaEK8MXNT47uTkkKIIfR4Di2PlCp3ZeqMcCSKZ",
+	"VQWGY65k66Fa4nepo6vDWrN9OJe5jHVvIU21JUaF4mZ8TPWts9QdZAoVBenZw/TTlAKMriI+sHYsv+IM",
+	"3PNwIi9RBJTMvkVjo9JrHPfei24AP3DNDbwrxyjOsRFmKAwcshGerVRqueQYMN5hOV+7xPEq2dEIDYxl",
+	"oSqCRP+U6uvee9GPY1pSRaMEWYyKxsv4YFnsVfz99Pb06Lx/uHf+evcnz3ddLFso2+mpiIkZb0Ky4mIo",
+	"F5YozPmLkeC4/kwDVbFSEYq1U1Vm4gKkQJDkjwoRrtlY94BpyIrU8Jwp0yF7W7PNmRVtIfWqTwvKBo7B",
+	"G0NUXh2/PfDJegZj28RZsf6N6opHU9dwaYcYWA1g9wpVlT6ACX1NiZrMcRoaiCiguMJU5ggXH8piwQeC",
+	"Bz5keuRbUD65gOtEaoQL+nUBTigDLNOckapqRTERAze65ay2WcSNNW8nL7B+Ugqzf7jn+d4VKu1k3A3C",
+	"ICRHkzkKlnOv520EYbDh+R65lDVbMpMObbjmuhZl6WwjsdTmIcVpMr9ZGTMnkIGMxz24mPZDLihyIrfw",
+	"K08ZF9WDUgGb9tVWLua30YIguFgN4AgjmWUobNtOKtAZS1PLjwVxCTHkvH+7op+xy1LGRjGhh6iADSia",
+	"bGz8C1JKXsoHLUsiFLahG+7vgE5kkcZUDZUKIrMqTSGAiyo92XNVaahXhypu5mUZrqcJZrukVdUEd/KM",
+	"zS11FilPUGUZsgbKldZB9+JaN2QSO1WnqnTrHRmPHbwXBoVVK8vztAxAnZ816fZDFT2tZdAhzkkP54XL",
+	"JLrIMqbGtI+tYWbboFcsLfBu3/WJLdF+f5f+t/N1/yf6HH4THb+iLy9P093vfzjaXM8Ov+xs/Tv5btT/",
+	"bjR61TmMkr0vru0jr45Ot3bV5avRaPTVV14Tq3oGtWmBwGbuudPeo6BlD58XCs/LwTnnn+0OLxTB73DY",
+	"1oFiGRWZ7cBUHSQbil075qFmzbzO+qSdK40q0A44HGbtZT0MH29h01YTlbx1D6nVBHnevsbUFhbOt63h",
+	"cTRd36DqBExhfgu8N7H6Yvxd9cTu73PVba1SB4/T6ZzWn1XpwqLr7sYT39t8ioKtSZRA9LwqBJs+9I0d",
+	"c0Cp6TfOKggEldIoPSzGSLrCnvEU4x7slSi3nK+DUC2gIUs1TmzzxYKu8xpmtznZXwjH7+Vr8WM9aDjj",
+	"LEOPVlrzXnCOtmZaDaUwraq6H+OLBDvL093pNtwVellHzp7umc7W6n0wt4M918YTTbBxxhlVblSHdd0R",
+	"rIBvry46XctBIYsSix8+lSqPW+2XmpGZ9sRMR2IbNCIcvD3a77/ZO+6f7L09CLJ4NXDC2npGYW3Vdu/6",
+	"OoReWd0P+FSCmd0MVlJuZcOFrYauUMRSfaZh2jAEFEW2DVV2grtdHCed7jOaUnejFbuNlK6o7JUWxDV0",
+	"w80vt774PAzrPvKnktlJgi5aVlCi2UnL2A3PirIctW21J5nU+ovnE9r6i0poT2rR9coW3XWCDhImTMOQ",
+	"C64/rY9+VB9xLpNPEvnWx5VVW9NEtScMKsFSC3LrLPGpIvf83ZpNE6/3rt0ueXc2OfMbCbnM6A1oS7iX",
+	"jWxzszl6RmSnCNahsyci2PkdhAAupjncors6zRMw//MCP/cuwb3Ab85xH+O17gUE7z+dnJmkY2TnzjV5",
+	"o8K+MzMPa7Wut5/gpIvel3hugPJA8Fqilt+CWiZL3LLELb8ZtzxYsv5mMDNZwpklnFnCmT8ezpR3L0sg",
+	"83cBMg+I/OnoZvInwjfWqVwR+yR8U6j0ieDGJMzA/PvNoZKZwzGnKr0Ae3sMUoEtX33Ii0HKo3RcZis+",
+	"SHEbNkLQGEkRT28lDc9QFsYH1biUa7yu0w3D/Z3VAH4skVEDORFfFS4y7BKF44mGT4/eEC+fHC252/6P",
+	"vyOr7lnOifPZe7KXlZSqde6E7v3NFrBqQ4fmixWxjHQnY6JgaZDHw8U3PW6NtqZoy/iHmLKLFnI0hXLT",
+	"Nyhm8N5itue9DzIPBzZez3iCj868OLS8n1reTy1x3l8C520DS7UE1kg+Nk2VL4reyUOtDIYKFA4LTRFe",
+	"whBNlNg3eeyiiAl6fjBNco8vUJZ3ZkuQuQSZf3OQqTCTBpdXZssrs7/elRkBpkfdlz2CqGVC29k7rzEf",
+	"7pX/6oFqxlYJfMmR8Xb96xGxkov73u6usRn5t3AlcJPpydnkfwEAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
