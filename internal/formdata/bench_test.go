@@ -1,0 +1,101 @@
+package formdata_test
+
+import (
+	"bytes"
+	"io"
+	"math/rand/v2"
+	"mime/multipart"
+	"sync"
+	"testing"
+
+	"github.com/fileup/fileup/internal/formdata"
+)
+
+const (
+	benchBoundary = "----WebKitFormBoundary7MA4YWxkTrZu0gW"
+	benchSize     = 64 << 20
+	benchBuf      = 256 << 10
+)
+
+// benchBodies are forms with one 64 MiB file part of random bytes or of
+// zeros, built once.
+var benchBodies = sync.OnceValue(func() map[string][]byte {
+	build := func(fill func([]byte)) []byte {
+		head := "--" + benchBoundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.bin\"\r\n" +
+			"Content-Type: application/octet-stream\r\n\r\n"
+		body := append(make([]byte, 0, len(head)+benchSize+64), head...)
+		body = body[:len(head)+benchSize]
+		fill(body[len(head):])
+		return append(body, "\r\n--"+benchBoundary+"--\r\n"...)
+	}
+	rng := rand.NewChaCha8([32]byte{1})
+	return map[string][]byte{
+		"random": build(func(b []byte) { rng.Read(b) }),
+		"zeros":  build(func([]byte) {}),
+	}
+})
+
+// BenchmarkFilePart reads a 64 MiB file part through a 256 KiB buffer with
+// formdata (Read, and WriteTo with no copy) and with mime/multipart.
+func BenchmarkFilePart(b *testing.B) {
+	for _, data := range []string{"random", "zeros"} {
+		body := benchBodies()[data]
+		b.Run(data+"/formdata", func(b *testing.B) {
+			benchRead(b, func(r io.Reader) io.Reader {
+				p, err := formdata.NewReader(r, benchBoundary, formdata.Options{}).NextPart()
+				if err != nil {
+					b.Fatal(err)
+				}
+				return p
+			}, body)
+		})
+		b.Run(data+"/formdata-WriteTo", func(b *testing.B) {
+			b.SetBytes(benchSize)
+			b.ReportAllocs()
+			for b.Loop() {
+				p, err := formdata.NewReader(bytes.NewReader(body), benchBoundary, formdata.Options{}).NextPart()
+				if err != nil {
+					b.Fatal(err)
+				}
+				if n, err := p.WriteTo(io.Discard); n != benchSize || err != nil {
+					b.Fatal(n, err)
+				}
+			}
+		})
+		b.Run(data+"/mime-multipart", func(b *testing.B) {
+			benchRead(b, func(r io.Reader) io.Reader {
+				p, err := multipart.NewReader(r, benchBoundary).NextPart()
+				if err != nil {
+					b.Fatal(err)
+				}
+				return p
+			}, body)
+		})
+	}
+}
+
+// benchRead reads the file part that open returns with Read calls of
+// benchBuf bytes, writing them to io.Discard.
+func benchRead(b *testing.B, open func(io.Reader) io.Reader, body []byte) {
+	buf := make([]byte, benchBuf)
+	b.SetBytes(benchSize)
+	b.ReportAllocs()
+	for b.Loop() {
+		p := open(bytes.NewReader(body))
+		var n int
+		for {
+			m, err := p.Read(buf)
+			io.Discard.Write(buf[:m])
+			n += m
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+		if n != benchSize {
+			b.Fatalf("read %d bytes, want %d", n, benchSize)
+		}
+	}
+}
