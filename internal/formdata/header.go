@@ -71,15 +71,18 @@ func parseHeader(block []byte) (header, error) {
 		if bytes.IndexByte(line, ':') < 0 {
 			return h, malformed("part header line without colon", line)
 		}
-		kv := trimLWSP(line)
+		kv, joined := trimLWSP(line), false
 		for {
 			line, rest = nextLine(rest)
 			if len(line) == 0 || line[0] != ' ' && line[0] != '\t' {
 				break
 			}
-			// A continuation: joined with one space. The three-index
-			// slice makes append copy instead of writing into block.
-			kv = append(append(kv[:len(kv):len(kv)], ' '), trimLWSP(line)...)
+			// A continuation: joined with one space, in a copy (not in
+			// block, which the next lines are read from).
+			if !joined {
+				kv, joined = append(make([]byte, 0, 2*len(kv)), kv...), true
+			}
+			kv = append(append(kv, ' '), trimLWSP(line)...)
 		}
 		if err := h.add(kv); err != nil {
 			return h, err
