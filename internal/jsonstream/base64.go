@@ -50,19 +50,20 @@ func (r *Reader) valueError(err error) error {
 
 // base64Reader decodes the current string value as base64.
 type base64Reader struct {
-	r      *Reader
-	gen    int
-	quad   [4]byte // alphabet values of an incomplete quantum
-	nq     int     // how many quad holds
-	pads   int     // padding characters seen
-	padsTo int     // padding characters that complete the quantum
-	out    [3]byte // decoded bytes not yet returned: out[outI:outN]
-	outI   int
-	outN   int
-	runEnd int64 // document offset of the quote or backslash ending the current run
-	slow   int   // characters left to decode one by one
-	done   bool  // the closing quote is consumed
-	err    error
+	r         *Reader
+	gen       int
+	quad      [4]byte // alphabet values of an incomplete quantum
+	nq        int     // how many quad holds
+	pads      int     // padding characters seen
+	padsTo    int     // padding characters that complete the quantum
+	out       [3]byte // decoded bytes not yet returned: out[outI:outN]
+	outI      int
+	outN      int
+	runEnd    int64      // document offset of the quote or backslash ending the current run
+	slowUntil int64      // document offset before which to decode one by one
+	stage     [4096]byte // characters gathered across escapes
+	done      bool       // the closing quote is consumed
+	err       error
 }
 
 // decodeMap maps a base64 character to its value, and anything else to
@@ -130,6 +131,9 @@ func (b *base64Reader) decode(dst []byte, mayRead bool) (int, error) {
 		}
 		return 0, r.more()
 	}
+	if n := b.bulk(dst); n > 0 {
+		return n, nil
+	}
 	switch r.buf[r.r] {
 	case '"':
 		r.r++
@@ -139,42 +143,117 @@ func (b *base64Reader) decode(dst []byte, mayRead bool) (int, error) {
 	case '\\':
 		return 0, b.escape()
 	}
-	return b.run(dst)
+	return b.slowRun(dst)
 }
 
-// run decodes the raw characters at the window's start, up to a quote or
-// backslash: whole quanta with encoding/base64, one by one the characters
-// that complete a quantum, and those of a block encoding/base64 refused
-// (padding, a raw line end, an invalid character).
-func (b *base64Reader) run(dst []byte) (int, error) {
+// bulkMin is the shortest run of raw characters decoded straight from the
+// window; shorter ones, cut by escapes, are gathered first.
+const bulkMin = 512
+
+// bulk decodes whole quanta into dst with encoding/base64: straight from
+// the window for a long run of raw characters, else gathered across \/,
+// \r and \n escapes. It returns 0 when it cannot, and then marks a block
+// that encoding/base64 refused (padding, a raw line end, an invalid
+// character) for decoding one character at a time.
+func (b *base64Reader) bulk(dst []byte) int {
+	r := b.r
+	if b.nq != 0 || b.pads != 0 || r.offset() < b.slowUntil {
+		return 0
+	}
+	limit := len(dst) / 3 * 4
+	src, span := b.direct(limit)
+	if span == 0 {
+		src, span = b.gather(min(limit, len(b.stage)))
+	}
+	if len(src) == 0 {
+		return 0
+	}
+	n, err := base64.StdEncoding.Decode(dst, src)
+	if err != nil || n != len(src)/4*3 { // less: it skipped a raw CR or LF, or met padding
+		b.slowUntil = r.offset() + int64(span)
+		return 0
+	}
+	r.r += span
+	return n
+}
+
+// direct returns the whole quanta, at most limit characters, of the run
+// of raw characters at the window's start, if it is long.
+func (b *base64Reader) direct(limit int) ([]byte, int) {
+	run := b.rawRun()
+	if len(run) < bulkMin && len(run) < limit {
+		return nil, 0
+	}
+	m := min(len(run), limit) &^ 3
+	return run[:m], m
+}
+
+// gather copies characters from the window's start into b.stage, undoing
+// \/ and dropping \r and \n escapes, up to limit characters, and stops
+// before another escape, a quote or the window's end. It returns the
+// whole quanta gathered and the length of input they come from.
+func (b *base64Reader) gather(limit int) (src []byte, span int) {
+	win := b.r.window()
+	n, pos := 0, 0 // characters gathered, input read
+	cutN := 0      // characters gathered at the last quantum boundary
+gathering:
+	for n < limit && pos < len(win) {
+		switch c := win[pos]; {
+		case c == '"', c == '\\' && pos+1 == len(win):
+			break gathering
+		case c == '\\':
+			switch win[pos+1] {
+			case '/':
+				b.stage[n] = '/'
+				n++
+			case 'r', 'n':
+			default:
+				break gathering
+			}
+			pos += 2
+		default:
+			seg := min(quoteOrBackslash(win[pos:]), limit-n)
+			copy(b.stage[n:], win[pos:pos+seg])
+			if q := (n + seg) &^ 3; q >= n && q > cutN {
+				cutN, span = q, pos+q-n
+			}
+			n, pos = n+seg, pos+seg
+			continue
+		}
+		if n&3 == 0 {
+			cutN, span = n, pos
+		}
+	}
+	return b.stage[:cutN], span
+}
+
+// rawRun returns the raw characters at the window's start, up to a quote
+// or backslash.
+func (b *base64Reader) rawRun() []byte {
 	r := b.r
 	if b.runEnd <= r.offset() {
 		b.runEnd = r.offset() + int64(quoteOrBackslash(r.window()))
 	}
-	run := r.window()[:b.runEnd-r.offset()]
+	return r.window()[:b.runEnd-r.offset()]
+}
+
+// slowRun decodes the raw characters at the window's start one by one,
+// up to a quote or backslash, until dst is full or bulk decoding may
+// resume.
+func (b *base64Reader) slowRun(dst []byte) (int, error) {
+	r := b.r
 	k := 0
-	for len(run) > 0 {
-		if m := min(len(run), (len(dst)-k)/3*4) &^ 3; b.slow == 0 && b.nq == 0 && b.pads == 0 && m > 0 {
-			// Decode writes less than m/4*3 bytes if it skipped a raw line
-			// end (invalid in JSON) or met padding.
-			if n, err := base64.StdEncoding.Decode(dst[k:], run[:m]); err == nil && n == m/4*3 {
-				r.r += m
-				k += n
-				run = run[m:]
-				continue
-			}
-			b.slow = m
-		}
-		if c := run[0]; c < 0x20 {
+	for _, c := range b.rawRun() {
+		if c < 0x20 {
 			return k, r.syntax("control character in string")
-		} else if err := b.feed(c, r.offset()); err != nil {
+		}
+		if err := b.feed(c, r.offset()); err != nil {
 			return k, err
 		}
 		r.r++
-		run = run[1:]
-		b.slow = max(b.slow-1, 0)
-		if k += b.flush(dst[k:]); b.outN > 0 {
-			return k, nil // dst is full
+		k += b.flush(dst[k:])
+		if b.outN > 0 || b.nq == 0 && b.pads == 0 && r.offset() >= b.slowUntil {
+			return k, nil // dst is full, or bulk may resume
 		}
 	}
 	return k, nil

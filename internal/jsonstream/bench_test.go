@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"strings"
@@ -126,6 +127,74 @@ func TestAllocsConstant(t *testing.T) {
 		}
 		if small, large := allocs(1<<20), allocs(16<<20); large > small {
 			t.Errorf("%s: %v allocs for 1 MiB, %v for 16 MiB: memory grows with the payload", enc, small, large)
+		}
+	}
+}
+
+// TestEncodings decodes payloads of many sizes from every encoding, with
+// reads of many sizes and two buffer sizes, so that runs, escapes and
+// padding fall at every place relative to quanta and buffer ends.
+func TestEncodings(t *testing.T) {
+	payload := benchPayload()
+	for _, enc := range append(encodings, "unicode-escapes") {
+		for _, size := range []int{0, 1, 2, 3, 4, 5, 100, 5000, 70001} {
+			doc := document(payload[:size], enc)
+			if enc == "unicode-escapes" { // every 50th character as \u00XX
+				doc = unicodeEscapes(doc)
+			}
+			for _, bufSize := range []int{512, 64 << 10} {
+				for _, readSize := range []int{1, 2, 3, 7, 4096, 1 << 20} {
+					r := jsonstream.NewReader(bytes.NewReader(doc), jsonstream.Options{BufferSize: bufSize})
+					fields, err := readDocField(r, "base64Data", readSize)
+					if err != nil || !bytes.Equal(fields, payload[:size]) {
+						t.Fatalf("%s, %d bytes, buffer %d, reads of %d: %d bytes, %v", enc, size, bufSize, readSize, len(fields), err)
+					}
+				}
+			}
+		}
+	}
+}
+
+// unicodeEscapes writes every 50th character of the base64Data value as a
+// \u00XX escape.
+func unicodeEscapes(doc []byte) []byte {
+	head, value, _ := bytes.Cut(doc, []byte(`"base64Data":"`))
+	value = value[:len(value)-2]
+	var b bytes.Buffer
+	b.Write(head)
+	b.WriteString(`"base64Data":"`)
+	for i, c := range value {
+		if i%50 == 0 && c != '\\' && (i == 0 || value[i-1] != '\\') {
+			fmt.Fprintf(&b, `\u%04X`, c)
+		} else {
+			b.WriteByte(c)
+		}
+	}
+	b.WriteString(`"}`)
+	return b.Bytes()
+}
+
+// readDocField returns the decoded bytes of the field name, read with
+// reads of readSize bytes.
+func readDocField(r *jsonstream.Reader, name string, readSize int) ([]byte, error) {
+	var out []byte
+	for {
+		n, err := r.Next()
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return out, err
+		}
+		if n != name {
+			continue
+		}
+		data, _, err := r.Base64()
+		if err != nil {
+			return out, err
+		}
+		if out, err = readAllSized(data, readSize); err != nil {
+			return out, err
 		}
 	}
 }

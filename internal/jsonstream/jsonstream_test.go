@@ -105,6 +105,8 @@ var docTests = []struct {
 	{"padding", `{"b1":"QQ==","b2":"QUI=","b3":"QUJD","b4":""}`, []field{b("b1", "", "A"), b("b2", "", "AB"), b("b3", "", "ABC"), b("b4", "", "")}, nil},
 	{"no padding", `{"b1":"QQ","b2":"QUI","b3":"QUJDRA"}`, []field{b("b1", "", "A"), b("b2", "", "AB"), b("b3", "", "ABCD")}, nil},
 	{"line ends", `{"b":"\r\nQU\nJD\r\u000aRA=\r\n=\n"}`, []field{b("b", "", "ABCD")}, nil},
+	{"only line ends", `{"b":"\r\n\n"}`, []field{b("b", "", "")}, nil},
+	{"line ends, then other escapes", `{"b":"\r\n\u0051UJD\r\n\u0051UJD"}`, []field{b("b", "", "ABCABC")}, nil},
 	{"escaped alphabet", `{"b":"\u0051\/\/\/\u002b\/8="}`, []field{b("b", "", "C\xff\xff\xfb\xff")}, nil},
 	{"lenient trailing bits", `{"b":"QR=="}`, []field{b("b", "", "A")}, nil},
 	{"data URL", `{"b":"data:image/png;base64,iVBORw=="}`, []field{b("b", "image/png", "\x89PNG")}, nil},
