@@ -31,7 +31,7 @@
 // bytes, fills it with big reads from the underlying reader, finds the
 // delimiter with [bytes.Index] over the whole buffered window, and hands
 // data out in large slices; [Part.WriteTo] writes straight from that
-// buffer. Errors from the underlying reader (an [*http.MaxBytesError], a
+// buffer. Errors from the underlying reader (an *http.MaxBytesError, a
 // stall timeout) are returned unchanged.
 //
 // File names are returned as sent, decoded as browsers encode them (see

@@ -73,7 +73,7 @@ var (
 // Error is an error in the document, at a byte offset of it.
 type Error struct {
 	Offset int64 // where in the document the offending input starts
-	Err    error // ErrSyntax, ErrTooLong, ErrTooDeep or ErrInvalidBase64
+	Err    error // ErrSyntax, ErrNotString, ErrTooLong, ErrTooDeep or ErrInvalidBase64
 	Detail string
 }
 
