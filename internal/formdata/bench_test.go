@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"mime/multipart"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 
@@ -118,5 +119,36 @@ func benchRead(b *testing.B, open func(io.Reader) io.Reader, body []byte) {
 		if n != benchSize {
 			b.Fatalf("read %d bytes, want %d", n, benchSize)
 		}
+	}
+}
+
+// TestAllocsConstant: reading a form allocates the same whatever the size
+// of its file part.
+func TestAllocsConstant(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts include the race runtime's; measured by the run without -race")
+	}
+	buf := make([]byte, 32<<10)
+	allocs := func(size int) float64 {
+		body := []byte(crlf("--B\n"+disp+"name=a\n\npath\n--B\n"+disp+"name=f; filename=x\n\n") +
+			strings.Repeat("\r\n--B-", size/6) + "\r\n--B--\r\n")
+		return testing.AllocsPerRun(3, func() {
+			mr := formdata.NewReader(bytes.NewReader(body), "B", formdata.Options{BufferSize: 64 << 10})
+			for {
+				p, err := mr.NextPart()
+				if err == io.EOF {
+					return
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := io.CopyBuffer(io.Discard, struct{ io.Reader }{p}, buf); err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+	}
+	if small, large := allocs(1<<20), allocs(16<<20); large > small {
+		t.Errorf("%v allocs for 1 MiB, %v for 16 MiB: memory grows with the part", small, large)
 	}
 }
