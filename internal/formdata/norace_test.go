@@ -1,0 +1,5 @@
+//go:build !race
+
+package formdata_test
+
+const raceEnabled = false
