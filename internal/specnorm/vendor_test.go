@@ -167,14 +167,16 @@ func TestAddingPagesIsAnAddition(t *testing.T) {
 		added  []string
 	}{
 		{"kie", []string{
-			"POST /api/file-base64-upload: operation added (responses 200, 400, 401, 403, 405, 413, 500)",
-			"POST /api/file-url-upload: operation added (responses 200, 400, 401, 403, 405, 413, 500)",
+			"POST /api/file-stream-upload response 429: response added",
+			"POST /api/file-base64-upload: operation added (responses 200, 400, 401, 403, 405, 413, 429, 500)",
+			"POST /api/file-url-upload: operation added (responses 200, 400, 401, 403, 405, 413, 429, 500)",
 		}},
 		{"evolink", []string{
+			"POST /api/v1/files/upload/stream response 429: response added",
 			"GET /api/v1/files/download/{file_id}: operation added (responses 200, 206, 404, 416, 500)",
 			"GET /api/v1/files/quota: operation added (responses 200, 401, 500)",
-			"POST /api/v1/files/upload/base64: operation added (responses 200, 400, 401, 403, 405, 413, 500)",
-			"POST /api/v1/files/upload/url: operation added (responses 200, 400, 401, 403, 405, 413, 500)",
+			"POST /api/v1/files/upload/base64: operation added (responses 200, 400, 401, 403, 405, 413, 429, 500)",
+			"POST /api/v1/files/upload/url: operation added (responses 200, 400, 401, 403, 405, 413, 429, 500)",
 		}},
 	}
 	for _, tt := range tests {
