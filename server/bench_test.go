@@ -27,8 +27,7 @@ func BenchmarkUpload(b *testing.B) {
 	for _, src := range sources {
 		for _, mib := range []int64{1, 64} {
 			b.Run(src.name+"/"+strconv.FormatInt(mib, 10)+"MiB", func(b *testing.B) {
-				e := newEnv(&testing.T{}, nil)
-				defer e.srv.Close()
+				e := newBenchEnv(b)
 				size := mib << 20
 				b.SetBytes(size)
 				b.ReportAllocs()
@@ -62,3 +61,6 @@ func BenchmarkUpload(b *testing.B) {
 		}
 	}
 }
+
+// newBenchEnv is newEnv for a benchmark.
+func newBenchEnv(b *testing.B) *env { return newEnv(b, nil) }

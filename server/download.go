@@ -3,30 +3,37 @@ package server
 import (
 	"errors"
 	"io"
+	"io/fs"
 	"mime"
 	"net/http"
 	"net/url"
-	"path"
 	"strings"
+	"time"
 
+	"github.com/fileup/fileup/catalog"
+	"github.com/fileup/fileup/internal/httprange"
 	"github.com/fileup/fileup/storage"
 )
 
-// objectURL is the public URL of (tenant, key) on this server.
-func (s *Server) objectURL(r *http.Request, tenant, key string) string {
-	base := s.cfg.PublicURL
-	if base == "" {
-		scheme := "http"
-		if r.TLS != nil {
-			scheme = "https"
-		}
-		base = scheme + "://" + r.Host
+// baseURL is the base of the URLs returned to a request's client.
+func (s *Server) baseURL(r *http.Request) string {
+	if s.cfg.PublicURL != "" {
+		return s.cfg.PublicURL
 	}
-	segs := strings.Split(key, "/")
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+// fileURL is a file's public download URL, /f/<link>/<name>.
+func (s *Server) fileURL(r *http.Request, f catalog.File) string {
+	segs := strings.Split(f.Link+"/"+f.Name, "/")
 	for i, seg := range segs {
 		segs[i] = url.PathEscape(seg)
 	}
-	return base + "/f/" + tenant + "/" + strings.Join(segs, "/")
+	return s.baseURL(r) + "/f/" + strings.Join(segs, "/")
 }
 
 // inlineTypes may be shown in a browser; anything else, and in particular
@@ -46,37 +53,74 @@ var inlineTypes = map[string]bool{
 	"video/webm": true,
 }
 
-// download serves GET and HEAD of a stored file, with Range, ETag,
-// Last-Modified and conditional requests (http.ServeContent).
-func (s *Server) download(w http.ResponseWriter, r *http.Request) {
-	tenant, key := r.PathValue("tenant"), r.PathValue("key")
-	if storage.ValidTenant(tenant) != nil || tenant == stagingTenant {
+// downloadByLink serves GET and HEAD of /f/<link>/<name>.
+func (s *Server) downloadByLink(w http.ResponseWriter, r *http.Request) {
+	p := r.PathValue("path")
+	i := strings.LastIndexByte(p, '/')
+	if i <= 0 || i == len(p)-1 {
 		writeEnvelope(w, http.StatusNotFound, "File not found")
 		return
 	}
-	if _, err := storage.CleanKey(key); err != nil {
+	f, err := s.cat.FileByLink(r.Context(), p[:i], p[i+1:], s.now())
+	s.serveFile(w, r, f, err)
+}
+
+// downloadByID serves evolink's download_url, /api/v1/files/download/file_<id>.
+func (s *Server) downloadByID(w http.ResponseWriter, r *http.Request, fileID string) {
+	id, ok := strings.CutPrefix(fileID, evolinkIDPrefix)
+	if !ok || id == "" {
 		writeEnvelope(w, http.StatusNotFound, "File not found")
 		return
 	}
-	obj, err := s.store.Get(r.Context(), tenant, key)
-	if errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrInvalidKey) {
+	f, err := s.cat.FileByID(r.Context(), id, s.now())
+	s.serveFile(w, r, f, err)
+}
+
+// serveFile serves a file found in the catalog (err is the lookup's
+// error) with Range, ETag, Last-Modified and conditional requests. A disk
+// object reaches http.ServeContent as the *os.File itself, so its bytes
+// go out with sendfile(2).
+func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, f catalog.File, err error) {
+	if errors.Is(err, catalog.ErrNotFound) {
 		writeEnvelope(w, http.StatusNotFound, "File not found")
 		return
 	}
 	if err != nil {
-		s.log.ErrorContext(r.Context(), "download failed", "err", err)
+		s.log.ErrorContext(r.Context(), "download failed: catalog", "err", err)
 		writeEnvelope(w, http.StatusInternalServerError, "Internal server error")
 		return
 	}
-	defer obj.Close()
-	meta := obj.Meta()
-	if meta.Expired(s.now()) {
-		writeEnvelope(w, http.StatusNotFound, "File not found")
+	obj, err := s.store.Open(r.Context(), f.Object)
+	if err != nil {
+		status := http.StatusInternalServerError
+		if errors.Is(err, storage.ErrNotFound) {
+			status = http.StatusNotFound // expired and collected meanwhile
+		}
+		s.log.ErrorContext(r.Context(), "download failed: store", "status", status, "err", redact(err, f.Object))
+		writeEnvelope(w, status, http.StatusText(status))
 		return
 	}
+	defer obj.Close()
+	s.fileHeaders(w, r, f)
+	// Overlapping or countless ranges are merged, an unsatisfiable one
+	// made one that ServeContent answers 416 (after If-Range and the
+	// other conditions, which keep their priority).
+	httprange.Apply(r, f.Size)
+	dw := &deadlineWriter{ResponseWriter: w, timeout: s.cfg.WriteTimeout}
+	defer dw.reset()
+	ew := &envelopeErrors{ResponseWriter: dw}
+	http.ServeContent(ew, r, "", f.Created, obj)
+	if ew.status >= 500 {
+		s.log.ErrorContext(r.Context(), "download failed", "status", ew.status, "err", strings.TrimSpace(string(ew.detail)))
+	}
+}
 
+// fileHeaders sets a download's headers: the detected type, never sniffed
+// by browsers; script-capable types as attachments in a sandbox; a strong
+// ETag (objects never change, so the file's id identifies its bytes).
+func (s *Server) fileHeaders(w http.ResponseWriter, r *http.Request, f catalog.File) {
 	h := w.Header()
-	ct := meta.ContentType
+	ct := f.ContentType
 	if ct == "" {
 		ct = "application/octet-stream"
 	}
@@ -85,40 +129,81 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
 	h.Set("Cache-Control", "private, max-age=300")
-	if etag := meta.ETag(); etag != "" {
-		h.Set("ETag", etag)
-	}
+	h.Set("ETag", `"`+f.ID+`"`)
 	disposition := "inline"
 	if !inlineTypes[mediaType] || r.URL.Query().Has("download") {
 		disposition = "attachment"
 	}
-	h.Set("Content-Disposition", mime.FormatMediaType(disposition, map[string]string{"filename": path.Base(key)}))
-	ew := &envelopeErrors{ResponseWriter: w}
-	content := &seekErrors{ReadSeeker: obj}
-	http.ServeContent(ew, r, "", meta.Created, content)
-	if ew.status >= 500 {
-		cause := content.err
-		if cause == nil {
-			cause = errors.New(strings.TrimSpace(string(ew.detail)))
+	h.Set("Content-Disposition", mime.FormatMediaType(disposition, map[string]string{"filename": f.Name}))
+}
+
+// redact describes a store error without the object's key (it holds the
+// file's id, which is a download capability) or the store's paths.
+func redact(err error, object string) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Op + ": " + pe.Err.Error()
+	}
+	return strings.ReplaceAll(err.Error(), object, "<object>")
+}
+
+// deadlineWriter gives every write of a download its own deadline, so a
+// client that stops reading is cut after timeout while a slow one is not.
+// A file's bytes are sent in chunks of deadlineChunk, each by the
+// connection's own ReadFrom (sendfile for a file).
+type deadlineWriter struct {
+	http.ResponseWriter
+	timeout time.Duration
+	ctl     *http.ResponseController
+}
+
+const deadlineChunk = 256 << 10
+
+func (w *deadlineWriter) extend() {
+	if w.ctl == nil {
+		w.ctl = http.NewResponseController(w.ResponseWriter)
+	}
+	_ = w.ctl.SetWriteDeadline(time.Now().Add(w.timeout))
+}
+
+// reset lifts the deadline for what the connection does next.
+func (w *deadlineWriter) reset() {
+	if w.ctl != nil {
+		_ = w.ctl.SetWriteDeadline(time.Time{})
+	}
+}
+
+func (w *deadlineWriter) Write(p []byte) (int, error) {
+	w.extend()
+	return w.ResponseWriter.Write(p)
+}
+
+// ReadFrom sends r in chunks, each with a fresh deadline; a chunk of a
+// file sent by a LimitedReader over it still goes out with sendfile.
+func (w *deadlineWriter) ReadFrom(r io.Reader) (int64, error) {
+	rf, ok := w.ResponseWriter.(io.ReaderFrom)
+	lr, limited := r.(*io.LimitedReader)
+	if !ok || !limited {
+		return io.Copy(writerOnly{w}, r)
+	}
+	var total int64
+	for lr.N > 0 {
+		w.extend()
+		n, err := rf.ReadFrom(&io.LimitedReader{R: lr.R, N: min(lr.N, deadlineChunk)})
+		total += n
+		lr.N -= n
+		if err != nil || n == 0 {
+			return total, err
 		}
-		s.log.ErrorContext(r.Context(), "download failed", "status", ew.status, "err", cause)
 	}
+	return total, nil
 }
 
-// seekErrors keeps the last failed Seek's error, which ServeContent
-// reports only as "seeker can't seek".
-type seekErrors struct {
-	io.ReadSeeker
-	err error
-}
+// Unwrap lets http.ResponseController reach the connection.
+func (w *deadlineWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-func (s *seekErrors) Seek(offset int64, whence int) (int64, error) {
-	n, err := s.ReadSeeker.Seek(offset, whence)
-	if err != nil {
-		s.err = err
-	}
-	return n, err
-}
+// writerOnly hides a writer's ReadFrom from io.Copy.
+type writerOnly struct{ io.Writer }
 
 // envelopeErrors turns the errors http.ServeContent writes as plain text
 // (416 for an unsatisfiable range, 412 for a failed precondition, 500 when
@@ -151,6 +236,7 @@ func (w *envelopeErrors) WriteHeader(code int) {
 	}
 	h := w.Header()
 	h.Del("Content-Disposition")
+	h.Del("ETag")
 	h.Set("Cache-Control", "no-store")
 	writeEnvelope(w.ResponseWriter, code, msg)
 }
@@ -165,13 +251,13 @@ func (w *envelopeErrors) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// ReadFrom keeps the connection's own io.ReaderFrom (and its buffer pool)
-// on the path of a successful download.
+// ReadFrom keeps the connection's own io.ReaderFrom (sendfile) on the
+// path of a successful download.
 func (w *envelopeErrors) ReadFrom(r io.Reader) (int64, error) {
 	if rf, ok := w.ResponseWriter.(io.ReaderFrom); ok && w.status == 0 {
 		return rf.ReadFrom(r)
 	}
-	return io.Copy(struct{ io.Writer }{w}, r)
+	return io.Copy(writerOnly{w}, r)
 }
 
 // Unwrap lets http.ResponseController reach the connection.

@@ -2,7 +2,10 @@ package server
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
+	"strconv"
+	"unicode/utf8"
 )
 
 // envelope is the error shape both vendors share: {success, code, msg}.
@@ -25,6 +28,15 @@ func (e *apiError) Error() string { return e.Msg }
 
 func errorf(status int, msg string) *apiError { return &apiError{Status: status, Msg: msg} }
 
+// asAPIError returns err as an *apiError, or a 500 for anything else.
+func asAPIError(err error) *apiError {
+	var aerr *apiError
+	if errors.As(err, &aerr) {
+		return aerr
+	}
+	return errorf(http.StatusInternalServerError, "Internal server error")
+}
+
 // writeEnvelope writes a JSON error envelope with the given status.
 func writeEnvelope(w http.ResponseWriter, status int, msg string) {
 	h := w.Header()
@@ -33,4 +45,18 @@ func writeEnvelope(w http.ResponseWriter, status int, msg string) {
 	h.Del("Content-Length")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(envelope{Success: false, Code: status, Msg: msg})
+}
+
+// quoteField quotes a client-chosen name for an error message, cut to a
+// few dozen bytes.
+func quoteField(s string) string {
+	const max = 64
+	if len(s) <= max {
+		return strconv.Quote(s)
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return strconv.Quote(s[:cut]) + "..."
 }

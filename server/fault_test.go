@@ -13,14 +13,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fileup/fileup/server"
+	"github.com/fileup/fileup/catalog"
+	"github.com/fileup/fileup/catalog/catalogtest"
 	"github.com/fileup/fileup/storage"
 	"github.com/fileup/fileup/storage/storagetest"
 )
 
 // TestDiskFull fills a real (tmpfs) filesystem: the overwrite fails with a
-// 500 envelope, the old version stays intact, and no temporary file is
-// left. Needs permission to mount tmpfs (root, as in CI).
+// 500 envelope, the old version stays intact, and nothing of the failed
+// upload is left. Needs permission to mount tmpfs (root, as in CI).
 func TestDiskFull(t *testing.T) {
 	dir := t.TempDir()
 	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", dir).CombinedOutput(); err != nil {
@@ -37,7 +38,8 @@ func TestDiskFull(t *testing.T) {
 			t.Errorf("umount: %v %s", err, out)
 		}
 	})
-	e := newEnvWithStore(t, store, dir, nil)
+	cat := catalogtest.OpenDSN(t, catalogtest.SQLiteDSN(t), catalog.Options{}) // off the full disk
+	e := newEnvWith(t, store, cat, dir, nil)
 	old := bytes.Repeat([]byte("old"), 100_000) // 300 kB
 	resp, body := e.post(kiePath, tokenA, field("uploadPath", "f"), field("fileName", "v.bin"), file("v.bin", old))
 	if resp.StatusCode != http.StatusOK {
@@ -50,10 +52,8 @@ func TestDiskFull(t *testing.T) {
 	if _, got := e.get(url); !bytes.Equal(got, old) {
 		t.Errorf("after the failed overwrite the file is %d bytes, want the old %d", len(got), len(old))
 	}
-	for _, f := range files(t, dir) {
-		if strings.Contains(f, ".fileup-tmp-") {
-			t.Errorf("temporary file left on the full disk: %s", f)
-		}
+	if objs := e.objects(); len(objs) != 1 {
+		t.Errorf("objects on the full disk: %v, want the old version only", objs)
 	}
 	// The space is free again: a small upload works.
 	resp, body = e.post(kiePath, tokenA, field("uploadPath", "f"), field("fileName", "small.bin"), file("small.bin", []byte("fits")))
@@ -81,7 +81,7 @@ func TestS3ServerKilledMidUpload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := newEnvWithStore(t, store, "", nil)
+	e := newEnvWith(t, store, catalogtest.OpenDSN(t, catalogtest.SQLiteDSN(t), catalog.Options{}), "", nil)
 	old := bytes.Repeat([]byte("old version "), 10_000)
 	resp, body := e.post(kiePath, tokenA, field("uploadPath", "s3"), field("fileName", "v.bin"), file("v.bin", old))
 	if resp.StatusCode != http.StatusOK {
@@ -132,9 +132,9 @@ func TestS3ServerKilledMidUpload(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("after MinIO restarted: %d %s", resp.StatusCode, body)
 	}
-	u, err := store.Usage(context.Background(), server.TenantOf(tokenA))
+	u, err := e.cat.Usage(context.Background(), e.tenant(tokenA), e.now.Now())
 	if err != nil || u.Files != 2 || u.Bytes != int64(len(want))+4 {
-		t.Errorf("usage %+v, %v: want the old object and the new small one only", u, err)
+		t.Errorf("usage %+v, %v: want the old file and the new small one only", u, err)
 	}
 }
 

@@ -20,7 +20,10 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
+	"github.com/minio/minio-go/v7"
 
+	"github.com/fileup/fileup/catalog"
+	"github.com/fileup/fileup/catalog/catalogtest"
 	"github.com/fileup/fileup/gen/evolink"
 	"github.com/fileup/fileup/gen/kie"
 	"github.com/fileup/fileup/server"
@@ -34,6 +37,12 @@ const (
 	kiePath     = "/api/file-stream-upload"
 	evolinkPath = "/api/v1/files/upload/stream"
 )
+
+// uploadPaths are every upload route of both APIs.
+var uploadPaths = []string{
+	kiePath, "/api/file-base64-upload", "/api/file-url-upload",
+	evolinkPath, "/api/v1/files/upload/base64", "/api/v1/files/upload/url",
+}
 
 // pngBytes is a valid 1x1 PNG image.
 var pngBytes = []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
@@ -57,13 +66,15 @@ func (s *syncBuffer) String() string {
 }
 
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *httptest.Server
 	server *server.Server
 	store  storage.Store
+	cat    catalog.Catalog
 	root   string // disk store root ("" for S3)
+	bucket string // S3 bucket ("" for disk)
 	logs   *syncBuffer
-	client *http.Client // validates every upload response against the spec
+	client *http.Client // validates every API response against the spec
 	now    *clock
 }
 
@@ -84,72 +95,141 @@ func (c *clock) Advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// newEnv starts the reference server over a disk store on a real socket.
-func newEnv(t *testing.T, mod func(*server.Config)) *env {
+// newEnv starts the reference server over a disk store and a SQLite
+// catalog, on a real socket.
+func newEnv(t testing.TB, mod func(*server.Config)) *env {
 	t.Helper()
 	root := t.TempDir()
 	store, err := storage.NewDisk(root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return newEnvWithStore(t, store, root, mod)
+	cat := catalogtest.OpenDSN(t, "sqlite:"+filepath.Join(root, "fileup.db"), catalog.Options{})
+	return newEnvWith(t, store, cat, root, mod)
 }
 
-// newS3Env is newEnv over the test S3-compatible server (a fresh bucket).
-func newS3Env(t *testing.T, mod func(*server.Config)) *env {
+// newS3Env is newEnv over the test S3-compatible server (a fresh bucket)
+// and a PostgreSQL catalog (a fresh database) when one is configured,
+// else SQLite.
+func newS3Env(t testing.TB, mod func(*server.Config)) *env {
 	t.Helper()
-	store, err := storage.NewS3(context.Background(), storagetest.S3FromEnv(t))
+	cfg := storagetest.S3FromEnv(t)
+	store, err := storage.NewS3(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return newEnvWithStore(t, store, "", mod)
+	dsn := catalogtest.SQLiteDSN(t)
+	if os.Getenv("FILEUP_TEST_PG_DSN") != "" {
+		dsn = catalogtest.PostgresDSN(t)
+	}
+	e := newEnvWith(t, store, catalogtest.OpenDSN(t, dsn, catalog.Options{}), "", mod)
+	e.bucket = cfg.Bucket
+	return e
 }
 
-func newEnvWithStore(t *testing.T, store storage.Store, root string, mod func(*server.Config)) *env {
+// s3Keys lists the objects in an S3 env's bucket.
+func s3Keys(t testing.TB, e *env) []string {
+	t.Helper()
+	var keys []string
+	for oi := range e.store.(*storage.S3).Client().ListObjects(context.Background(), e.bucket, minio.ListObjectsOptions{Recursive: true}) {
+		if oi.Err != nil {
+			t.Fatal(oi.Err)
+		}
+		keys = append(keys, oi.Key)
+	}
+	return keys
+}
+
+func newEnvWith(t testing.TB, store storage.Store, cat catalog.Catalog, root string, mod func(*server.Config)) *env {
 	t.Helper()
 	logs := &syncBuffer{}
 	clk := &clock{t: time.Now().Truncate(time.Second)}
 	cfg := server.Config{
-		Store:  store,
-		Tokens: []string{tokenA, tokenB},
-		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Now:    clk.Now,
+		Store:   store,
+		Catalog: cat,
+		Tokens:  []string{tokenA, tokenB},
+		Logger:  slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Now:     clk.Now,
 	}
 	if mod != nil {
 		mod(&cfg)
 	}
-	s, err := server.New(cfg)
+	s, err := server.New(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(s)
+	srv := httptest.NewUnstartedServer(s)
+	srv.Listener = s.Listener(srv.Listener)
+	srv.Config = s.HTTPServer("")
+	srv.Start()
 	t.Cleanup(srv.Close)
-	e := &env{t: t, srv: srv, server: s, store: store, root: root, logs: logs, now: clk}
+	e := &env{t: t, srv: srv, server: s, store: store, cat: cat, root: root, logs: logs, now: clk}
 	e.client = &http.Client{Transport: &contractTransport{t: t, next: http.DefaultTransport}}
 	return e
+}
+
+// tenant is the tenant id of a token on e's server.
+func (e *env) tenant(token string) string { return server.TenantOfToken(e.server, token) }
+
+// objects lists the objects in the disk store (keys, <tenant>/<id>).
+func (e *env) objects() []string {
+	e.t.Helper()
+	return files(e.t, filepath.Join(e.root, "objects"))
 }
 
 // contractTransport validates every response of the upload operations
 // against the normalised spec (kin-openapi, response side only: the
 // request side would buffer the whole upload).
 type contractTransport struct {
-	t    *testing.T
+	t    testing.TB
 	next http.RoundTripper
 }
 
-var specs = map[string]*openapi3.T{}
-var specsOnce sync.Once
-
-func loadSpecs(t *testing.T) {
-	specsOnce.Do(func() {
-		for path, file := range map[string]string{kiePath: "../api/kie/openapi.yaml", evolinkPath: "../api/evolink/openapi.yaml"} {
-			doc, err := openapi3.NewLoader().LoadFromFile(file)
-			if err != nil {
-				panic(err)
-			}
-			specs[path] = doc
+var specs = sync.OnceValue(func() []*openapi3.T {
+	var docs []*openapi3.T
+	for _, file := range []string{"../api/kie/openapi.yaml", "../api/evolink/openapi.yaml"} {
+		doc, err := openapi3.NewLoader().LoadFromFile(file)
+		if err != nil {
+			panic(err)
 		}
-	})
+		docs = append(docs, doc)
+	}
+	return docs
+})
+
+// route finds the operation of a request in the specs. On a wrong method
+// there is no operation, but the body must still be the error envelope
+// of one of the path's operations.
+func route(req *http.Request) (*routers.Route, bool) {
+	for _, doc := range specs() {
+		for path, item := range doc.Paths.Map() {
+			if !pathMatches(path, req.URL.Path) {
+				continue
+			}
+			op := item.GetOperation(req.Method)
+			for _, other := range item.Operations() {
+				if op == nil {
+					op = other
+				}
+			}
+			return &routers.Route{Spec: doc, Path: path, PathItem: item, Method: req.Method, Operation: op}, true
+		}
+	}
+	return nil, false
+}
+
+// pathMatches matches a request path against a spec path template.
+func pathMatches(template, path string) bool {
+	ts, ps := strings.Split(template, "/"), strings.Split(path, "/")
+	if len(ts) != len(ps) {
+		return false
+	}
+	for i := range ts {
+		if ts[i] != ps[i] && !strings.HasPrefix(ts[i], "{") {
+			return false
+		}
+	}
+	return true
 }
 
 func (c *contractTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -157,9 +237,8 @@ func (c *contractTransport) RoundTrip(req *http.Request) (*http.Response, error)
 	if err != nil {
 		return resp, err
 	}
-	loadSpecs(c.t)
-	doc := specs[req.URL.Path]
-	if doc == nil {
+	rt, ok := route(req)
+	if !ok {
 		return resp, nil
 	}
 	body, err := io.ReadAll(resp.Body)
@@ -168,17 +247,10 @@ func (c *contractTransport) RoundTrip(req *http.Request) (*http.Response, error)
 		return nil, err
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
-	item := doc.Paths.Find(req.URL.Path)
-	op := item.GetOperation(req.Method)
-	if op == nil {
-		// Wrong method: the spec has no operation; the body must still be
-		// the error envelope.
-		op = item.Post
-	}
 	input := &openapi3filter.ResponseValidationInput{
 		RequestValidationInput: &openapi3filter.RequestValidationInput{
 			Request: req,
-			Route:   &routers.Route{Spec: doc, Path: req.URL.Path, PathItem: item, Method: http.MethodPost, Operation: op},
+			Route:   rt,
 			Options: &openapi3filter.Options{ExcludeRequestBody: true},
 		},
 		Status:  resp.StatusCode,
@@ -203,7 +275,7 @@ func file(filename string, data []byte) part {
 	return part{name: "file", filename: filename, data: data}
 }
 
-func formBody(t *testing.T, parts ...part) (string, []byte) {
+func formBody(t testing.TB, parts ...part) (string, []byte) {
 	t.Helper()
 	var b bytes.Buffer
 	mw := multipart.NewWriter(&b)
@@ -275,7 +347,7 @@ type kieOK = kie.FileUploadResponse
 type evolinkOK = evolink.FileUploadResponse
 
 // decode decodes a JSON body strictly.
-func decode[T any](t *testing.T, b []byte) T {
+func decode[T any](t testing.TB, b []byte) T {
 	t.Helper()
 	var v T
 	dec := json.NewDecoder(bytes.NewReader(b))
@@ -308,7 +380,7 @@ func wantEnvelope(t *testing.T, resp *http.Response, body []byte, status int, ms
 }
 
 // files lists every regular file under root (relative paths).
-func files(t *testing.T, root string) []string {
+func files(t testing.TB, root string) []string {
 	t.Helper()
 	var out []string
 	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -18,6 +19,8 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/fileup/fileup/catalog"
+	"github.com/fileup/fileup/catalog/catalogtest"
 	"github.com/fileup/fileup/server"
 	"github.com/fileup/fileup/storage"
 )
@@ -105,15 +108,17 @@ func newQuietEnv(t *testing.T) (*httptest.Server, *server.Server, *logStats) {
 		t.Fatal(err)
 	}
 	logs := &logStats{}
-	s, err := server.New(server.Config{
-		Store:  store,
-		Tokens: []string{tokenA},
-		Logger: slog.New(slog.NewJSONHandler(logs, nil)),
+	s, err := server.New(context.Background(), server.Config{
+		Store:   store,
+		Catalog: catalogtest.OpenDSN(t, catalogtest.SQLiteDSN(t), catalog.Options{}),
+		Tokens:  []string{tokenA},
+		Logger:  slog.New(slog.NewJSONHandler(logs, nil)),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewUnstartedServer(s)
+	srv.Listener = s.Listener(srv.Listener)
 	srv.Config = s.HTTPServer("") // the command's limits and timeouts
 	srv.Start()
 	t.Cleanup(srv.Close)

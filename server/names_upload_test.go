@@ -48,7 +48,7 @@ func TestUploadRefusesSpoofingNames(t *testing.T) {
 			for _, m := range tt.msg {
 				wantEnvelope(t, resp, body, http.StatusBadRequest, m)
 			}
-			if fs := files(t, e.root); len(fs) != 0 {
+			if fs := e.objects(); len(fs) != 0 {
 				t.Errorf("refused upload stored %v", fs)
 			}
 		})
@@ -90,7 +90,7 @@ func TestUploadNameLengthLimits(t *testing.T) {
 			resp, body := e.post(kiePath, tokenA, field("uploadPath", tt.uploadPath), field("fileName", tt.fileNm), file(tt.original, []byte("x")))
 			if tt.want != http.StatusOK {
 				wantEnvelope(t, resp, body, tt.want, tt.msg)
-				if fs := files(t, e.root); len(fs) != 0 {
+				if fs := e.objects(); len(fs) != 0 {
 					t.Errorf("refused upload stored %v", fs)
 				}
 				return

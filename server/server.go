@@ -1,59 +1,79 @@
 // Package server is fileup's reference server: one net/http handler that
-// implements the generated strict server interfaces of both vendor APIs
-// (gen/kie and gen/evolink) over a storage.Store, plus the download routes
-// their responses point at.
+// implements the generated server interfaces of both vendor APIs (gen/kie
+// and gen/evolink) over a file catalog (package catalog) and an object
+// store (package storage), plus the download routes their responses point
+// at.
 //
 // Routes:
 //
-//	POST /api/file-stream-upload        kie.ai upload (multipart)
-//	POST /api/v1/files/upload/stream    evolink.ai upload (multipart, images only)
-//	GET  /f/{tenant}/{key...}           download (also HEAD; Range, ETag)
-//	GET  /healthz                       liveness
-//	GET  /metrics                       Prometheus text format
+//	POST /api/file-stream-upload            kie.ai upload (multipart)
+//	POST /api/v1/files/upload/stream        evolink.ai upload (multipart, images only)
+//	GET  /f/{link}/{name}                   download (also HEAD; Range, ETag)
+//	GET  /healthz                           liveness (and the catalog answers)
+//	GET  /metrics                           Prometheus metrics
 //
-// Uploads stream: the strict handler hands over the request's
-// *multipart.Reader, and the file part is copied into the store as it
-// arrives, with no temporary copy and no full-body parsing. Every error is a
-// JSON envelope {success:false, code, msg} with code equal to the HTTP
-// status.
+// The server implements the generated net/http ServerInterface of each
+// vendor rather than the strict one: it reads request bodies itself, so an
+// upload streams from the socket into the store in large reads, with every
+// header, field and name bounded, and nothing parsed into memory first.
+// Responses are the generated response types. Every error is a JSON
+// envelope {success:false, code, msg} with code equal to the HTTP status.
 //
-// Each API token is a tenant: its files live in a namespace named by a
-// digest of the token, so download URLs are unguessable without the
-// token's namespace and one tenant cannot reach another's files.
+// # Files, names and links
+//
+// Every upload is written once, to a new object; a catalog transaction
+// then makes it the file at (tenant, upload path, name), replacing any
+// file there atomically. Quotas are reserved in the catalog as bytes
+// arrive, so they hold across every server process sharing the catalog.
+// Each API token is a tenant, whose id is derived from the token with a
+// secret kept in the catalog. A download URL is /f/<link>/<name>: link is
+// random, so one shared URL reveals nothing about the tenant's other
+// files; a file replaced under the same name keeps its URL.
 package server
 
 import (
-	"bufio"
 	"context"
 	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/fileup/fileup/gen/evolink"
-	"github.com/fileup/fileup/gen/kie"
+	"github.com/fileup/fileup/catalog"
+	"github.com/fileup/fileup/internal/fetch"
+	"github.com/fileup/fileup/internal/throttle"
 	"github.com/fileup/fileup/storage"
 )
 
 // Defaults for Config's zero values.
 const (
-	DefaultMaxUploadSize = 100 << 20
-	DefaultTTL           = 72 * time.Hour
-	DefaultStallTimeout  = 60 * time.Second
+	DefaultMaxUploadSize  = 100 << 20
+	DefaultTTL            = 72 * time.Hour
+	DefaultStallTimeout   = 60 * time.Second
+	DefaultWriteTimeout   = 60 * time.Second
+	DefaultUploadsPerUser = 64
+	DefaultUploadLease    = 5 * time.Minute
+	DefaultIdempotencyTTL = 24 * time.Hour
+	// MinTokenLength is the shortest token New accepts unless
+	// Config.AllowShortTokens is set.
+	MinTokenLength = 16
 )
 
-// Config configures a Server. Store and at least one token are required.
+// Config configures a Server. Store, Catalog and at least one token are
+// required.
 type Config struct {
-	// Store holds the uploaded files.
-	Store storage.Store
+	// Store holds the files' bytes; Catalog their names and metadata.
+	Store   storage.Store
+	Catalog catalog.Catalog
 	// Tokens are the accepted bearer tokens; each is its own tenant.
 	Tokens []string
+	// AllowShortTokens accepts tokens shorter than MinTokenLength (tests).
+	AllowShortTokens bool
 	// PublicURL is the base of the URLs returned to clients, such as
 	// "https://files.example.com". Empty: derived from each request's Host.
 	PublicURL string
@@ -64,33 +84,61 @@ type Config struct {
 	// negative means forever.
 	TTL time.Duration
 	// QuotaBytes and QuotaFiles bound what one token may store; 0 means
-	// unlimited. Exhausted quotas answer 403, mid-stream when concurrent
-	// uploads of one token together cross QuotaBytes. The server counts
-	// its own uploads in flight; replicas sharing a bucket do not see each
-	// other's, so across replicas a token can overshoot by those. A file
-	// that replaces another adds only the difference once stored (bytes a
-	// smaller one frees count from the next upload on); while it is being
-	// received, both versions count (both are stored until then).
+	// unlimited. They hold exactly for concurrent uploads of one token
+	// across every server sharing the catalog: an upload reserves its
+	// file when it starts and its bytes as they arrive, and is refused
+	// with 403 (mid-stream for bytes) when they do not fit. Every server
+	// sharing a catalog must be given the same quotas.
 	QuotaBytes int64
 	QuotaFiles int64
 	// StallTimeout cuts an upload whose client sends nothing for this long
 	// (default 60 s). Slow but steady uploads are never cut.
 	StallTimeout time.Duration
+	// WriteTimeout cuts a download whose client takes nothing for this
+	// long (default 60 s): each 256 KiB must be taken within it.
+	WriteTimeout time.Duration
+	// UploadsPerToken bounds one token's concurrent uploads in this
+	// process (default 16); beyond it uploads are refused with 429.
+	UploadsPerToken int
+	// UploadLease is how long an upload in flight holds its reservation
+	// and object without this process renewing it (default 5 minutes; it
+	// is renewed as the bytes arrive). A process that dies mid-upload
+	// releases them this long after; the janitor then removes the object.
+	UploadLease time.Duration
+	// IdempotencyTTL is how long an upload's Idempotency-Key is
+	// remembered (default 24 h).
+	IdempotencyTTL time.Duration
+	// FetchAllow lists address ranges URL uploads may fetch from although
+	// they are not public (loopback, private, link-local...): the
+	// operator's own network, or a test's origin. Cloud metadata
+	// addresses stay refused.
+	FetchAllow []netip.Prefix
+	// FetchTimeout bounds one URL upload's download (default 30 s, as kie
+	// documents).
+	FetchTimeout time.Duration
+	// AuthBurst failed authentications from one client address are
+	// answered normally; then one more per AuthRefill (default 10, and
+	// one a second), and 401 with Retry-After otherwise.
+	AuthBurst  int
+	AuthRefill time.Duration
 	// Logger receives request logs (default slog.Default()).
 	Logger *slog.Logger
 	// Now is the clock (default time.Now); tests set it.
 	Now func() time.Time
 }
 
-// Server serves both upload APIs and downloads over one store.
+// Server serves the vendor APIs and downloads over one catalog and store.
 type Server struct {
-	cfg     Config
-	store   storage.Store
-	log     *slog.Logger
-	tokens  []tokenEntry
-	metrics *metrics
-	quota   *quotaLedger // nil without quotas
-	handler http.Handler
+	cfg       Config
+	store     storage.Store
+	cat       catalog.Catalog
+	log       *slog.Logger
+	tokens    []tokenEntry
+	metrics   *metrics
+	active    activeUploads
+	fetch     *fetch.Client
+	authLimit *throttle.Limiter
+	handler   http.Handler
 }
 
 type tokenEntry struct {
@@ -98,21 +146,40 @@ type tokenEntry struct {
 	tenant string
 }
 
-// TenantOf returns the storage namespace of a token: a hex digest, so the
-// token itself never appears in paths, URLs or logs.
-func TenantOf(token string) string {
-	sum := sha256.Sum256([]byte("fileup-tenant\x00" + token))
-	return hex.EncodeToString(sum[:16])
-}
-
-// New builds a Server.
-func New(cfg Config) (*Server, error) {
-	if cfg.Store == nil {
-		return nil, errors.New("server: Config.Store is required")
+// New builds a Server. It reads (creating it on first use) the catalog's
+// tenant secret.
+func New(ctx context.Context, cfg Config) (*Server, error) {
+	if cfg.Store == nil || cfg.Catalog == nil {
+		return nil, errors.New("server: Config.Store and Config.Catalog are required")
 	}
 	if len(cfg.Tokens) == 0 {
 		return nil, errors.New("server: at least one token is required")
 	}
+	cfg = withDefaults(cfg)
+	s := &Server{cfg: cfg, store: cfg.Store, cat: cfg.Catalog, log: cfg.Logger, metrics: newMetrics(cfg.Logger),
+		active: activeUploads{limit: cfg.UploadsPerToken}}
+	var err error
+	if s.fetch, err = fetch.New(fetch.Config{Allow: cfg.FetchAllow, Timeout: cfg.FetchTimeout, MaxSize: cfg.MaxUploadSize, UserAgent: "fileup"}); err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	if s.authLimit, err = throttle.New(throttle.Config{Burst: cfg.AuthBurst, Refill: cfg.AuthRefill}); err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	secret, err := tenantSecret(ctx, cfg.Catalog)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range cfg.Tokens {
+		if err := checkToken(t, cfg.AllowShortTokens); err != nil {
+			return nil, err
+		}
+		s.tokens = append(s.tokens, tokenEntry{digest: sha256.Sum256([]byte(t)), tenant: tenantID(secret, t)})
+	}
+	s.handler = s.routes()
+	return s, nil
+}
+
+func withDefaults(cfg Config) Config {
 	if cfg.MaxUploadSize == 0 {
 		cfg.MaxUploadSize = DefaultMaxUploadSize
 	}
@@ -122,6 +189,18 @@ func New(cfg Config) (*Server, error) {
 	if cfg.StallTimeout == 0 {
 		cfg.StallTimeout = DefaultStallTimeout
 	}
+	if cfg.WriteTimeout == 0 {
+		cfg.WriteTimeout = DefaultWriteTimeout
+	}
+	if cfg.UploadsPerToken == 0 {
+		cfg.UploadsPerToken = DefaultUploadsPerUser
+	}
+	if cfg.UploadLease == 0 {
+		cfg.UploadLease = DefaultUploadLease
+	}
+	if cfg.IdempotencyTTL == 0 {
+		cfg.IdempotencyTTL = DefaultIdempotencyTTL
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -129,16 +208,17 @@ func New(cfg Config) (*Server, error) {
 		cfg.Now = time.Now
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
-	s := &Server{cfg: cfg, store: cfg.Store, log: cfg.Logger, metrics: newMetrics(cfg.Logger),
-		quota: newQuotaLedger(cfg.QuotaBytes, cfg.QuotaFiles)}
-	for _, t := range cfg.Tokens {
-		if t == "" || strings.ContainsAny(t, " \t\r\n") {
-			return nil, errors.New("server: tokens must be non-empty and contain no white space")
-		}
-		s.tokens = append(s.tokens, tokenEntry{digest: sha256.Sum256([]byte(t)), tenant: TenantOf(t)})
+	return cfg
+}
+
+func checkToken(t string, allowShort bool) error {
+	switch {
+	case t == "" || strings.ContainsAny(t, " \t\r\n"):
+		return errors.New("server: tokens must be non-empty and contain no white space")
+	case len(t) < MinTokenLength && !allowShort:
+		return fmt.Errorf("server: a token of %d characters is too short to resist guessing: use at least %d", len(t), MinTokenLength)
 	}
-	s.handler = s.routes()
-	return s, nil
+	return nil
 }
 
 // Handler returns the server's HTTP handler.
@@ -148,8 +228,9 @@ func (s *Server) Handler() http.Handler { return s.handler }
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
 // HTTPServer returns an *http.Server for s with timeouts that bound idle
-// and header-reading time but never the duration of a large upload (stalls
-// are cut per read by StallTimeout instead).
+// and header-reading time but never the duration of a large upload or
+// download (stalls are cut per read by StallTimeout and per write by
+// WriteTimeout instead).
 func (s *Server) HTTPServer(addr string) *http.Server {
 	return &http.Server{
 		Addr:              addr,
@@ -158,166 +239,38 @@ func (s *Server) HTTPServer(addr string) *http.Server {
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		ConnContext:       connContext,
 	}
 }
 
 func (s *Server) now() time.Time { return s.cfg.Now() }
 
-func (s *Server) routes() http.Handler {
-	mux := http.NewServeMux()
+// activeUploads counts each tenant's uploads in flight in this process.
+type activeUploads struct {
+	limit int
+	mu    sync.Mutex
+	n     map[string]int
+}
 
-	strictOpts := func() (func(http.ResponseWriter, *http.Request, error), func(http.ResponseWriter, *http.Request, error)) {
-		reqErr := func(w http.ResponseWriter, r *http.Request, err error) {
-			writeEnvelope(w, http.StatusBadRequest, "Request must be multipart/form-data: "+err.Error())
-		}
-		respErr := func(w http.ResponseWriter, r *http.Request, err error) {
-			s.log.ErrorContext(r.Context(), "response failed", "err", err)
-			writeEnvelope(w, http.StatusInternalServerError, "Internal server error")
-		}
-		return reqErr, respErr
+// enter admits one more upload of tenant, or reports false at the limit.
+// The caller calls the returned function when the upload ends.
+func (a *activeUploads) enter(tenant string) (leave func(), ok bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.n == nil {
+		a.n = map[string]int{}
 	}
-	reqErr, respErr := strictOpts()
-	upload := []func(http.Handler) http.Handler{s.uploadLimits, s.authenticate}
-
-	kie.HandlerWithOptions(
-		kie.NewStrictHandlerWithOptions(kieAPI{s}, nil, kie.StrictHTTPServerOptions{RequestErrorHandlerFunc: reqErr, ResponseErrorHandlerFunc: respErr}),
-		kie.StdHTTPServerOptions{BaseRouter: mux, Middlewares: toKie(upload), ErrorHandlerFunc: reqErr})
-	evolink.HandlerWithOptions(
-		evolink.NewStrictHandlerWithOptions(evolinkAPI{s}, nil, evolink.StrictHTTPServerOptions{RequestErrorHandlerFunc: reqErr, ResponseErrorHandlerFunc: respErr}),
-		evolink.StdHTTPServerOptions{BaseRouter: mux, Middlewares: toEvolink(upload), ErrorHandlerFunc: reqErr})
-
-	for _, p := range []string{"/api/file-stream-upload", "/api/v1/files/upload/stream"} {
-		mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Allow", http.MethodPost)
-			writeEnvelope(w, http.StatusMethodNotAllowed, "Method not allowed: use POST")
-		})
+	if a.n[tenant] >= a.limit {
+		return nil, false
 	}
-	mux.HandleFunc("GET /f/{tenant}/{key...}", s.download)
-	mux.HandleFunc("/f/", func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodGet || r.Method == http.MethodHead {
-			writeEnvelope(w, http.StatusNotFound, "File not found")
-			return
+	a.n[tenant]++
+	return func() {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		if a.n[tenant]--; a.n[tenant] == 0 {
+			delete(a.n, tenant)
 		}
-		w.Header().Set("Allow", "GET, HEAD")
-		writeEnvelope(w, http.StatusMethodNotAllowed, "Method not allowed: use GET or HEAD")
-	})
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, `{"status":"ok"}`+"\n")
-	})
-	mux.Handle("GET /metrics", s.metrics)
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeEnvelope(w, http.StatusNotFound, "Not found")
-	})
-	return s.observe(s.recoverPanics(mux))
-}
-
-// toKie and toEvolink adapt plain middlewares to the generated types.
-func toKie(ms []func(http.Handler) http.Handler) []kie.MiddlewareFunc {
-	out := make([]kie.MiddlewareFunc, len(ms))
-	for i, m := range ms {
-		out[i] = kie.MiddlewareFunc(m)
-	}
-	return out
-}
-
-func toEvolink(ms []func(http.Handler) http.Handler) []evolink.MiddlewareFunc {
-	out := make([]evolink.MiddlewareFunc, len(ms))
-	for i, m := range ms {
-		out[i] = evolink.MiddlewareFunc(m)
-	}
-	return out
-}
-
-type ctxKey int
-
-const (
-	tenantKey ctxKey = iota
-	requestKey
-)
-
-// requestFrom returns the HTTP request an upload arrived in (for its Host).
-func requestFrom(ctx context.Context) *http.Request {
-	r, _ := ctx.Value(requestKey).(*http.Request)
-	return r
-}
-
-// tenantFrom returns the authenticated tenant of a request context.
-func tenantFrom(ctx context.Context) string {
-	t, _ := ctx.Value(tenantKey).(string)
-	return t
-}
-
-// authenticate checks the bearer token in constant time against every
-// configured token, and stores the tenant in the request context.
-func (s *Server) authenticate(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := r.Header.Get("Authorization")
-		scheme, token, ok := strings.Cut(h, " ")
-		if h == "" {
-			writeUnauthorized(w, "Authentication failed: missing Authorization header")
-			return
-		}
-		if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" || strings.ContainsAny(token, " \t") {
-			writeUnauthorized(w, "Authentication failed: expected 'Authorization: Bearer <API key>'")
-			return
-		}
-		digest := sha256.Sum256([]byte(token))
-		tenant := ""
-		for _, t := range s.tokens {
-			if subtle.ConstantTimeCompare(digest[:], t.digest[:]) == 1 {
-				tenant = t.tenant
-			}
-		}
-		if tenant == "" {
-			writeUnauthorized(w, "Authentication failed: Invalid API Key")
-			return
-		}
-		ctx := context.WithValue(r.Context(), tenantKey, tenant)
-		ctx = context.WithValue(ctx, requestKey, r)
-		next.ServeHTTP(w, r.WithContext(ctx))
-	})
-}
-
-func writeUnauthorized(w http.ResponseWriter, msg string) {
-	w.Header().Set("WWW-Authenticate", `Bearer realm="fileup"`)
-	writeEnvelope(w, http.StatusUnauthorized, msg)
-}
-
-// uploadLimits rejects bodies whose declared length is already too large,
-// caps the body at the size limit plus room for the form's other parts, and
-// cuts clients that stall.
-func (s *Server) uploadLimits(next http.Handler) http.Handler {
-	const formOverhead = 1 << 20
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if max := s.cfg.MaxUploadSize; max > 0 {
-			if r.ContentLength > max+formOverhead {
-				w.Header().Set("Connection", "close")
-				writeEnvelope(w, http.StatusRequestEntityTooLarge, "File too large: limit is "+itoa(max)+" bytes")
-				return
-			}
-			r.Body = http.MaxBytesReader(w, r.Body, max+formOverhead)
-		}
-		// The multipart reader pulls 4 KiB at a time; a 64 KiB buffer
-		// turns that into one socket read per 64 KiB.
-		stall := &stallReader{rc: r.Body, ctl: http.NewResponseController(w), timeout: s.cfg.StallTimeout}
-		br := bodyBuffers.Get().(*bufio.Reader)
-		br.Reset(stall)
-		defer func() { br.Reset(nil); bodyBuffers.Put(br) }()
-		r.Body = bufferedBody{Reader: br, Closer: stall}
-		s.metrics.inflight.Add(1)
-		defer s.metrics.inflight.Add(-1)
-		next.ServeHTTP(w, r)
-	})
-}
-
-// bodyBuffers recycles the 64 KiB read buffers of upload bodies.
-var bodyBuffers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 64<<10) }}
-
-// bufferedBody is a request body read through a bufio.Reader.
-type bufferedBody struct {
-	*bufio.Reader
-	io.Closer
+	}, true
 }
 
 // recoverPanics turns a panic into a 500 envelope and a log line.
@@ -328,10 +281,24 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				s.log.ErrorContext(r.Context(), "panic", "route", r.Pattern, "panic", v)
+				s.log.ErrorContext(r.Context(), "panic", "route", r.Pattern, "panic", fmt.Sprint(v))
 				writeEnvelope(w, http.StatusInternalServerError, "Internal server error")
 			}
 		}()
 		next.ServeHTTP(w, r)
 	})
+}
+
+// healthz answers 200 when the catalog answers, 503 otherwise.
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "application/json")
+	if err := s.cat.Ping(ctx); err != nil {
+		s.log.ErrorContext(ctx, "health check: the catalog does not answer", "err", err)
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = io.WriteString(w, `{"status":"catalog unavailable"}`+"\n")
+		return
+	}
+	_, _ = io.WriteString(w, `{"status":"ok"}`+"\n")
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fileup/fileup/catalog"
 	"github.com/fileup/fileup/gen/kie"
 	"github.com/fileup/fileup/server"
 	"github.com/fileup/fileup/storage"
@@ -43,7 +44,7 @@ func TestKieUploadAndDownload(t *testing.T) {
 		d.FileSize != int64(len(data)) || d.MimeType != "application/octet-stream" {
 		t.Errorf("unexpected response %+v", got)
 	}
-	if d.UploadedAt.IsZero() || !strings.HasPrefix(d.DownloadUrl, e.srv.URL+"/f/"+server.TenantOf(tokenA)+"/") {
+	if d.UploadedAt.IsZero() || !strings.HasPrefix(d.DownloadUrl, e.srv.URL+"/f/") || !strings.HasSuffix(d.DownloadUrl, "/blob.bin") {
 		t.Errorf("downloadUrl %q / uploadedAt %v", d.DownloadUrl, d.UploadedAt)
 	}
 
@@ -100,9 +101,8 @@ func TestKieFieldsAfterFile(t *testing.T) {
 	if !bytes.Equal(content, data) {
 		t.Errorf("download = %q", content)
 	}
-	want := server.TenantOf(tokenA) + "/docs/greeting.txt"
-	if fs := files(t, e.root); len(fs) != 1 || fs[0] != want {
-		t.Errorf("store holds %v, want only %s (no staged leftovers)", fs, want)
+	if objs := e.objects(); len(objs) != 1 || !strings.HasPrefix(objs[0], e.tenant(tokenA)+"/") {
+		t.Errorf("store holds %v, want one object of the tenant (no staged leftovers)", objs)
 	}
 }
 
@@ -149,9 +149,8 @@ func TestKieBadRequests(t *testing.T) {
 		{"backslash", []part{field("uploadPath", `a\..\b`), file("a.txt", []byte("x"))}, "Invalid uploadPath"},
 		{"name with slash", []part{field("uploadPath", "a"), field("fileName", "b/c"), file("a.txt", []byte("x"))}, "Invalid fileName"},
 		{"dot name", []part{field("uploadPath", "a"), field("fileName", ".."), file("a.txt", []byte("x"))}, "Invalid fileName"},
-		{"hidden name", []part{field("uploadPath", "a"), field("fileName", ".fileup-tmp-x"), file("a.txt", []byte("x"))}, "Invalid fileName"},
 		{"two files", []part{field("uploadPath", "a"), field("fileName", "n"), file("a.txt", []byte("x")), file("b.txt", []byte("y"))}, "Only one file"},
-		{"two files, staged", []part{file("a.txt", []byte("x")), file("b.txt", []byte("y")), field("uploadPath", "a")}, "Only one file"},
+		{"two files, fields last", []part{file("a.txt", []byte("x")), file("b.txt", []byte("y")), field("uploadPath", "a")}, "Only one file"},
 		{"duplicate field", []part{field("uploadPath", "a"), field("uploadPath", "b"), file("a.txt", []byte("x"))}, "Duplicate field"},
 		{"duplicate after file", []part{field("uploadPath", "a"), field("fileName", "n"), file("a.txt", []byte("x")), field("fileName", "m")}, "Duplicate field"},
 		{"long field", []part{field("uploadPath", strings.Repeat("a", 5000)), file("a.txt", []byte("x"))}, "longer than"},
@@ -162,8 +161,8 @@ func TestKieBadRequests(t *testing.T) {
 			wantEnvelope(t, resp, body, http.StatusBadRequest, tt.msg)
 		})
 	}
-	if fs := files(t, e.root); len(fs) != 0 {
-		t.Errorf("failed uploads left files: %v", fs)
+	if objs := e.objects(); len(objs) != 0 {
+		t.Errorf("failed uploads left objects: %v", objs)
 	}
 
 	t.Run("not multipart", func(t *testing.T) {
@@ -179,13 +178,14 @@ func TestKieBadRequests(t *testing.T) {
 		resp, rb := e.do(http.MethodPost, kiePath, tokenA, "multipart/form-data; boundary=zzz", strings.NewReader("--yyy\r\nnonsense\r\n"))
 		wantEnvelope(t, resp, rb, http.StatusBadRequest, "")
 	})
-	if fs := files(t, e.root); len(fs) != 0 {
-		t.Errorf("failed uploads left files: %v", fs)
+	e.server.Sweep(context.Background())
+	if objs := e.objects(); len(objs) != 0 {
+		t.Errorf("failed uploads left objects: %v", objs)
 	}
 }
 
 func TestAuth(t *testing.T) {
-	e := newEnv(t, nil)
+	e := newEnv(t, func(c *server.Config) { c.AuthBurst = 100 }) // the throttle is tested on its own
 	ct, body := formBody(t, field("uploadPath", "a"), file("a.txt", []byte("x")))
 	tests := []struct {
 		name, header, msg string
@@ -238,7 +238,7 @@ func TestAuth(t *testing.T) {
 
 func TestMethodNotAllowedAndNotFound(t *testing.T) {
 	e := newEnv(t, nil)
-	for _, path := range []string{kiePath, evolinkPath} {
+	for _, path := range uploadPaths {
 		for _, m := range []string{http.MethodGet, http.MethodPut, http.MethodDelete} {
 			resp, body := e.do(m, path, tokenA, "", nil)
 			wantEnvelope(t, resp, body, http.StatusMethodNotAllowed, "Method not allowed")
@@ -249,11 +249,9 @@ func TestMethodNotAllowedAndNotFound(t *testing.T) {
 	}
 	resp, body := e.do(http.MethodGet, "/nope", "", "", nil)
 	wantEnvelope(t, resp, body, http.StatusNotFound, "Not found")
-	resp, body = e.do(http.MethodGet, "/f/"+server.TenantOf(tokenA)+"/missing.txt", "", "", nil)
+	resp, body = e.do(http.MethodGet, "/f/"+e.tenant(tokenA)+"/missing.txt", "", "", nil)
 	wantEnvelope(t, resp, body, http.StatusNotFound, "File not found")
-	resp, body = e.do(http.MethodGet, "/f/staging/x", "", "", nil)
-	wantEnvelope(t, resp, body, http.StatusNotFound, "File not found")
-	resp, body = e.do(http.MethodPost, "/f/"+server.TenantOf(tokenA)+"/x", "", "", nil)
+	resp, body = e.do(http.MethodPost, "/f/0123/x", "", "", nil)
 	wantEnvelope(t, resp, body, http.StatusMethodNotAllowed, "Method not allowed")
 }
 
@@ -284,8 +282,8 @@ func TestSizeLimit(t *testing.T) {
 	b2, _ := io.ReadAll(r2.Body)
 	r2.Body.Close()
 	wantEnvelope(t, r2, b2, http.StatusRequestEntityTooLarge, "File too large")
-	if fs := files(t, e.root); len(fs) != 1 {
-		t.Errorf("store holds %v, want only the file within the limit", fs)
+	if objs := e.objects(); len(objs) != 1 {
+		t.Errorf("store holds %v, want only the file within the limit", objs)
 	}
 }
 
@@ -316,7 +314,7 @@ func TestQuota(t *testing.T) {
 		}
 		resp, body = e.post(kiePath, tokenA, field("uploadPath", "q"), field("fileName", "b"), file("b", randomBytes(600)))
 		wantEnvelope(t, resp, body, http.StatusForbidden, "Quota exhausted")
-		u, err := e.store.Usage(context.Background(), server.TenantOf(tokenA))
+		u, err := e.cat.Usage(context.Background(), e.tenant(tokenA), e.now.Now())
 		if err != nil || u.Bytes != 600 || u.Files != 1 {
 			t.Errorf("usage = %+v, %v; the refused upload must leave nothing", u, err)
 		}
@@ -339,14 +337,10 @@ func TestTenantIsolation(t *testing.T) {
 	if _, got := e.get(urlB); string(got) != "B's data" {
 		t.Errorf("B's file = %q", got)
 	}
-	// Directory listings do not exist.
-	resp, _ := e.get(e.srv.URL + "/f/" + server.TenantOf(tokenA) + "/shared")
-	if resp.StatusCode != http.StatusNotFound {
-		t.Errorf("listing a directory: status %d", resp.StatusCode)
-	}
-	resp, _ = e.get(e.srv.URL + "/f/" + server.TenantOf(tokenA) + "/")
-	if resp.StatusCode != http.StatusNotFound {
-		t.Errorf("listing a tenant: status %d", resp.StatusCode)
+	// B's upload to the same path and name does not replace A's file:
+	// each token has its own names.
+	if u, err := e.cat.Usage(context.Background(), e.tenant(tokenA), e.now.Now()); err != nil || u.Files != 1 {
+		t.Errorf("A's usage = %+v, %v", u, err)
 	}
 }
 
@@ -393,17 +387,16 @@ func TestExpiryAndJanitor(t *testing.T) {
 	resp, b := e.get(url)
 	wantEnvelope(t, resp, b, http.StatusNotFound, "File not found")
 
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { e.server.RunJanitor(ctx, time.Hour); close(done) }()
-	deadline := time.Now().Add(5 * time.Second)
-	for len(files(t, e.root)) > 0 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
+	// The janitor removes the expired file's row at once, and its object
+	// once downloads already reading it have had time to finish.
+	e.server.Sweep(context.Background())
+	if objs := e.objects(); len(objs) != 1 {
+		t.Errorf("the object went with its row: %v", objs)
 	}
-	cancel()
-	<-done
-	if fs := files(t, e.root); len(fs) != 0 {
-		t.Errorf("janitor left %v", fs)
+	e.now.Advance(catalog.DefaultGarbageDelay)
+	e.server.Sweep(context.Background())
+	if objs := e.objects(); len(objs) != 0 {
+		t.Errorf("janitor left %v", objs)
 	}
 }
 
@@ -475,8 +468,9 @@ func TestStalledAndSlowUploads(t *testing.T) {
 	if err == nil {
 		wantEnvelope(t, resp, b, http.StatusBadRequest, "stalled")
 	} // else: the server closed the connection, which also cuts the upload
-	if fs := files(t, e.root); len(fs) != 1 {
-		t.Errorf("store holds %v, want only the slow upload", fs)
+	e.server.Sweep(context.Background())
+	if objs := e.objects(); len(objs) != 1 {
+		t.Errorf("store holds %v, want only the slow upload", objs)
 	}
 }
 
@@ -503,8 +497,8 @@ func TestClientDisconnect(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if fs := files(t, e.root); len(fs) != 0 {
-		t.Errorf("interrupted upload left %v", fs)
+	if objs := e.objects(); len(objs) != 0 {
+		t.Errorf("interrupted upload left %v", objs)
 	}
 }
 

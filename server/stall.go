@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"strconv"
 	"time"
 )
 
@@ -43,5 +42,3 @@ func (s *stallReader) Read(p []byte) (int, error) {
 }
 
 func (s *stallReader) Close() error { return s.rc.Close() }
-
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -352,7 +352,9 @@ func (s *S3) Open(ctx context.Context, key string) (io.ReadSeekCloser, error) {
 	return o, nil
 }
 
-// Delete implements Store.
+// Delete implements Store. It also aborts a multipart upload of the key
+// that never completed (its process died mid-upload), whose parts would
+// otherwise stay in the bucket.
 func (s *S3) Delete(ctx context.Context, key string) error {
 	name, err := s.object(key)
 	if err != nil {
@@ -360,6 +362,9 @@ func (s *S3) Delete(ctx context.Context, key string) error {
 	}
 	if err := s.c.RemoveObject(ctx, s.cfg.Bucket, name, minio.RemoveObjectOptions{}); err != nil && !notFound(err) {
 		return fmt.Errorf("storage: s3 delete: %w", err)
+	}
+	if err := s.c.RemoveIncompleteUpload(ctx, s.cfg.Bucket, name); err != nil && !notFound(err) {
+		return fmt.Errorf("storage: s3 aborting an incomplete upload: %w", err)
 	}
 	return nil
 }

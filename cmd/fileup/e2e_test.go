@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fileup/fileup/catalog/catalogtest"
 )
 
 func TestServeDevTokenAndUpload(t *testing.T) {
@@ -117,24 +119,24 @@ func TestUploadFailures(t *testing.T) {
 		}
 	})
 	t.Run("token from env", func(t *testing.T) {
-		srv := startServer(t, "--storage", t.TempDir(), "--token", "env-token-123")
-		t.Setenv("EVOLINK_API_KEY", "env-token-123")
+		srv := startServer(t, "--storage", t.TempDir(), "--token", "env-token-0123456789")
+		t.Setenv("EVOLINK_API_KEY", "env-token-0123456789")
 		png := filepath.Join(dir, "p.png")
 		os.WriteFile(png, []byte("\x89PNG\r\n\x1a\n0000"), 0o644)
 		code, stdout, stderr := runCLI(t, nil, "upload", "--provider", "evolink", "--base-url", srv.url, png)
-		if code != exitOK || !strings.Contains(stdout, "/f/") {
+		if code != exitOK || !strings.HasPrefix(stdout, srv.url+"/") {
 			t.Errorf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
 		}
 	})
 	t.Run("401", func(t *testing.T) {
-		srv := startServer(t, "--storage", t.TempDir(), "--token", "right-token")
+		srv := startServer(t, "--storage", t.TempDir(), "--token", "right-token-0123456789")
 		code, _, stderr := runCLI(t, nil, "upload", "--base-url", srv.url, "--token", "wrong-token", "--path", "p", f)
 		if code != exitFailure || !strings.Contains(stderr, "401") || strings.Contains(stderr, "wrong-token") {
 			t.Errorf("exit %d, stderr %q", code, stderr)
 		}
 	})
 	t.Run("401 json", func(t *testing.T) {
-		srv := startServer(t, "--storage", t.TempDir(), "--token", "right-token")
+		srv := startServer(t, "--storage", t.TempDir(), "--token", "right-token-0123456789")
 		code, stdout, _ := runCLI(t, nil, "upload", "--json", "--base-url", srv.url, "--token", "wrong-token", "--path", "p", f)
 		var v struct {
 			OK    bool `json:"ok"`
@@ -228,5 +230,9 @@ func loadBackends(t *testing.T) []loadBackend {
 	t.Setenv("AWS_ACCESS_KEY_ID", os.Getenv("FILEUP_TEST_S3_ACCESS_KEY"))
 	t.Setenv("AWS_SECRET_ACCESS_KEY", os.Getenv("FILEUP_TEST_S3_SECRET_KEY"))
 	bucket := "fileup-load-" + strconv.FormatInt(time.Now().UnixNano(), 36)
-	return append(backends, loadBackend{"s3", []string{"--storage", "s3://" + bucket + "?endpoint=" + endpoint + "&secure=false"}})
+	db := catalogtest.SQLiteDSN(t)
+	if os.Getenv("FILEUP_TEST_PG_DSN") != "" {
+		db = catalogtest.PostgresDSN(t) // S3 and PostgreSQL: how several servers run
+	}
+	return append(backends, loadBackend{"s3", []string{"--storage", "s3://" + bucket + "?endpoint=" + endpoint + "&secure=false", "--db", db}})
 }

@@ -44,6 +44,10 @@ func postKie(t *testing.T, base, token string, contentType string, body []byte) 
 	return resp, string(b)
 }
 
+// objectFiles lists the objects of a disk store, relative to its root,
+// with their sizes.
+func objectFiles(data string) map[string]int64 { return allFiles(filepath.Join(data, "objects")) }
+
 // allFiles lists regular files under root, relative, with sizes.
 func allFiles(root string) map[string]int64 {
 	out := map[string]int64{}
@@ -58,19 +62,19 @@ func allFiles(root string) map[string]int64 {
 	return out
 }
 
-// waitNewFile waits until a file under root that is not in before holds
-// more than over bytes: the server is writing an upload to disk.
-func waitNewFile(t *testing.T, root string, before map[string]int64, over int64) {
+// waitNewFile waits until an object of the disk store data that is not in
+// before holds more than over bytes: the server is writing an upload.
+func waitNewFile(t *testing.T, data string, before map[string]int64, over int64) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		for name, size := range allFiles(root) {
+		for name, size := range objectFiles(data) {
 			if _, old := before[name]; !old && size > over {
 				return
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the server never wrote the upload to disk: %v", allFiles(root))
+			t.Fatalf("the server never wrote the upload to disk: %v", objectFiles(data))
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -78,12 +82,14 @@ func waitNewFile(t *testing.T, root string, before map[string]int64, over int64)
 
 // TestServerKilledMidUpload kills the server with SIGKILL while it is
 // receiving an overwrite of an existing file, restarts it, and checks that
-// the old version is intact, nothing partial is visible, and no temporary
-// file is left.
+// the old version is intact, nothing partial is visible, the partial
+// object is removed once the dead upload's lease has passed, and so is its
+// reservation against the token's quota.
 func TestServerKilledMidUpload(t *testing.T) {
 	data := t.TempDir()
 	const token = "kill-test-token-0123456789"
-	srv := startServer(t, "--storage", data, "--token", token)
+	quota := []string{"--quota-bytes", "12MiB", "--upload-lease", "1s", "--janitor-interval", "100ms"}
+	srv := startServer(t, append([]string{"--storage", data, "--token", token}, quota...)...)
 
 	oldData := bytes.Repeat([]byte("old version\n"), 1000)
 	ct, body := multipartBody(t, "k", "victim.bin", oldData)
@@ -92,7 +98,7 @@ func TestServerKilledMidUpload(t *testing.T) {
 		t.Fatalf("first upload: %d %s", resp.StatusCode, out)
 	}
 	url := extractURL(t, out)
-	before := allFiles(data)
+	before := objectFiles(data)
 
 	// Start an overwrite with 8 MiB declared, send 4 MiB, then SIGKILL.
 	ct, body = multipartBody(t, "k", "victim.bin", bytes.Repeat([]byte("N"), 8<<20))
@@ -112,17 +118,28 @@ func TestServerKilledMidUpload(t *testing.T) {
 	}
 	srv.cmd.Wait()
 
-	// Restarted on the same storage, the server removes the leftover and
-	// still serves the old version.
-	srv2 := startServer(t, "--storage", data, "--token", token)
-	after := allFiles(data)
+	// Restarted on the same storage, the server still serves the old
+	// version, and its janitor removes the dead upload's object once the
+	// lease has passed.
+	srv2 := startServer(t, append([]string{"--storage", data, "--token", token}, quota...)...)
+	deadline := time.Now().Add(20 * time.Second)
+	for len(objectFiles(data)) != len(before) && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	after := objectFiles(data)
 	if len(after) != len(before) {
-		t.Errorf("files after restart %v, before %v: a temporary file survived", after, before)
+		t.Errorf("objects after restart %v, before %v: the dead upload's object survived", after, before)
 	}
 	for name, size := range before {
 		if after[name] != size {
 			t.Errorf("%s: size %d after restart, %d before", name, after[name], size)
 		}
+	}
+	// The dead upload reserved its 8 MiB from its Content-Length: released,
+	// 8 MiB fit in the 12 MiB quota again beside the 12 kB file.
+	ct, body = multipartBody(t, "k", "after.bin", bytes.Repeat([]byte("A"), 8<<20))
+	if resp, out := postKie(t, srv2.url, token, ct, body); resp.StatusCode != http.StatusOK {
+		t.Errorf("an upload that fits only without the dead one's reservation: %d %s", resp.StatusCode, out)
 	}
 	got, err := http.Get(strings.Replace(url, srv.url, srv2.url, 1))
 	if err != nil {
@@ -143,7 +160,7 @@ func TestGracefulShutdownFinishesUploads(t *testing.T) {
 	srv := startServer(t, "--storage", data, "--token", token, "--shutdown-timeout", "20s")
 	payload := bytes.Repeat([]byte("g"), 2<<20)
 	ct, body := multipartBody(t, "g", "g.bin", payload)
-	before := allFiles(data)
+	before := objectFiles(data)
 	pr, pw := io.Pipe()
 	resume := make(chan struct{})
 	release := sync.OnceFunc(func() { close(resume) })
@@ -188,13 +205,13 @@ func TestGracefulShutdownFinishesUploads(t *testing.T) {
 		t.Errorf("server exit: %v; stderr %s", err, srv.stderr)
 	}
 	var found bool
-	for name, size := range allFiles(data) {
-		if strings.HasSuffix(name, "g.bin") && size >= int64(len(payload)) {
+	for _, size := range objectFiles(data) {
+		if size == int64(len(payload)) {
 			found = true
 		}
 	}
 	if !found {
-		t.Errorf("upload not stored: %v", allFiles(data))
+		t.Errorf("upload not stored: %v", objectFiles(data))
 	}
 }
 
