@@ -1,13 +1,11 @@
 package server
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/fileup/fileup/catalog"
@@ -73,9 +71,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, tenant string, o
 	defer leave()
 	s.metrics.inflight.Add(1)
 	defer s.metrics.inflight.Add(-1)
-	body, release := s.limitBody(w, r)
-	defer release()
-	r.Body = body
+	r.Body = s.limitBody(w, r)
 	return op.receive(s, ctx, op.rules, tenant, r)
 }
 
@@ -93,30 +89,18 @@ func apiStatus(status int) int {
 // limit, for the form's other parts or the JSON around base64 data.
 const formOverhead = 1 << 20
 
-// limitBody caps the request body at what an upload can need, cuts
-// clients that stall, and reads the socket in 64 KiB reads. release
-// returns the read buffer to its pool.
-func (s *Server) limitBody(w http.ResponseWriter, r *http.Request) (io.ReadCloser, func()) {
-	var rc io.ReadCloser = http.MaxBytesReader(w, r.Body, s.maxBody())
-	stall := &stallReader{rc: rc, ctl: http.NewResponseController(w), timeout: s.cfg.StallTimeout}
-	br := bodyBuffers.Get().(*bufio.Reader)
-	br.Reset(stall)
-	return bufferedBody{Reader: br, Closer: stall}, func() { br.Reset(nil); bodyBuffers.Put(br) }
+// limitBody caps the request body at what an upload can need and cuts
+// clients that stall. The parsers read it in large reads of their own
+// buffers, so it is not buffered here.
+func (s *Server) limitBody(w http.ResponseWriter, r *http.Request) io.ReadCloser {
+	rc := http.MaxBytesReader(w, r.Body, s.maxBody())
+	return &stallReader{rc: rc, ctl: http.NewResponseController(w), timeout: s.cfg.StallTimeout}
 }
 
 // maxBody is the largest request body an upload accepts: base64 data of
 // a file of the maximum size, plus room for the rest of the request.
 func (s *Server) maxBody() int64 {
 	return (s.cfg.MaxUploadSize+2)/3*4 + formOverhead
-}
-
-// bodyBuffers recycles the 64 KiB read buffers of upload bodies.
-var bodyBuffers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 64<<10) }}
-
-// bufferedBody is a request body read through a bufio.Reader.
-type bufferedBody struct {
-	*bufio.Reader
-	io.Closer
 }
 
 // writeJSON writes a 200 response with a JSON body.

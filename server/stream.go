@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/fileup/fileup/catalog"
@@ -24,6 +25,9 @@ const (
 	// sniffLen is how many leading bytes identify the file type.
 	sniffLen = 512
 )
+
+// formBuffers recycles the read buffers of multipart bodies.
+var formBuffers = sync.Pool{New: func() any { b := make([]byte, formdata.DefaultBufferSize); return &b }}
 
 // canonical field names that decide where a file is stored.
 const (
@@ -160,7 +164,9 @@ func (s *Server) streamUpload(ctx context.Context, rules *apiRules, tenant strin
 	if err != nil {
 		return catalog.File{}, errorf(http.StatusBadRequest, "Request must be multipart/form-data: "+err.Error())
 	}
-	f := newForm(rules, formdata.NewReader(r.Body, boundary, formdata.Options{MaxHeaderBytes: maxPartHeader, MaxParts: maxParts}))
+	bp := formBuffers.Get().(*[]byte)
+	defer formBuffers.Put(bp)
+	f := newForm(rules, formdata.NewReader(r.Body, boundary, formdata.Options{MaxHeaderBytes: maxPartHeader, MaxParts: maxParts, Buffer: *bp}))
 	part, aerr := f.untilFile()
 	if aerr != nil {
 		return catalog.File{}, aerr
