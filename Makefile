@@ -22,10 +22,11 @@ run:
 
 ## test: the full suite with the race detector; S3 tests run against local MinIO servers that scripts/minio.sh builds once and starts,
 ## catalog tests against a private PostgreSQL that scripts/postgres.sh starts (they skip without PostgreSQL installed);
-## then the allocation-count test, which the race detector's own allocations would blur
+## then the allocation-count tests, which the race detector's own allocations would blur
 test:
 	scripts/postgres.sh scripts/minio.sh $(GO) test -race -count=1 $(PKGS)
 	$(GO) test -count=1 -run '^TestBodyAllocsConstant$$' ./wrapper
+	$(GO) test -count=1 -run '^TestAllocsConstant$$' ./internal/formdata ./internal/jsonstream
 
 ## test-short: the suite without MinIO (S3 tests skip) and without regeneration
 test-short:
