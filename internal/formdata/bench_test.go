@@ -5,6 +5,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"mime/multipart"
+	"net"
 	"os"
 	"strings"
 	"sync"
@@ -42,6 +43,7 @@ var benchBodies = sync.OnceValue(func() map[string][]byte {
 func BenchmarkFilePart(b *testing.B) {
 	for _, data := range []string{"random", "zeros"} {
 		body := benchBodies()[data]
+		src := func() io.Reader { return bytes.NewReader(body) }
 		b.Run(data+"/formdata", func(b *testing.B) {
 			benchRead(b, func(r io.Reader) io.Reader {
 				p, err := formdata.NewReader(r, benchBoundary, formdata.Options{}).NextPart()
@@ -49,7 +51,7 @@ func BenchmarkFilePart(b *testing.B) {
 					b.Fatal(err)
 				}
 				return p
-			}, body)
+			}, src)
 		})
 		b.Run(data+"/mime-multipart", func(b *testing.B) {
 			benchRead(b, func(r io.Reader) io.Reader {
@@ -58,7 +60,7 @@ func BenchmarkFilePart(b *testing.B) {
 					b.Fatal(err)
 				}
 				return p
-			}, body)
+			}, src)
 		})
 	}
 }
@@ -96,14 +98,14 @@ func BenchmarkCopyToFile(b *testing.B) {
 	}
 }
 
-// benchRead reads the file part that open returns with Read calls of
-// benchBuf bytes, writing them to io.Discard.
-func benchRead(b *testing.B, open func(io.Reader) io.Reader, body []byte) {
+// benchRead reads the file part that open finds in each body that src
+// returns with Read calls of benchBuf bytes, writing them to io.Discard.
+func benchRead(b *testing.B, open func(io.Reader) io.Reader, src func() io.Reader) {
 	buf := make([]byte, benchBuf)
 	b.SetBytes(benchSize)
 	b.ReportAllocs()
 	for b.Loop() {
-		p := open(bytes.NewReader(body))
+		p := open(src())
 		var n int
 		for {
 			m, err := p.Read(buf)
@@ -151,4 +153,60 @@ func TestAllocsConstant(t *testing.T) {
 	if small, large := allocs(1<<20), allocs(16<<20); large > small {
 		t.Errorf("%v allocs for 1 MiB, %v for 16 MiB: memory grows with the part", small, large)
 	}
+}
+
+// BenchmarkFilePartTCP is BenchmarkFilePart with the body arriving over a
+// loopback TCP connection, as a server receives it: every fill of a
+// reader's buffer is a read system call.
+func BenchmarkFilePartTCP(b *testing.B) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	impls := []struct {
+		name string
+		open func(io.Reader) (io.Reader, error)
+	}{
+		{"formdata", func(r io.Reader) (io.Reader, error) {
+			return formdata.NewReader(r, benchBoundary, formdata.Options{}).NextPart()
+		}},
+		{"mime-multipart", func(r io.Reader) (io.Reader, error) {
+			return multipart.NewReader(r, benchBoundary).NextPart()
+		}},
+	}
+	for _, data := range []string{"random", "zeros"} {
+		body := benchBodies()[data]
+		for _, impl := range impls {
+			b.Run(data+"/"+impl.name, func(b *testing.B) {
+				benchRead(b, func(r io.Reader) io.Reader {
+					p, err := impl.open(r)
+					if err != nil {
+						b.Fatal(err)
+					}
+					return p
+				}, func() io.Reader { return sendOver(b, ln, body) })
+			})
+		}
+	}
+}
+
+// sendOver connects to ln, writes body on the connection from another
+// goroutine, and returns the accepted end, closed when the benchmark's
+// iteration is over.
+func sendOver(b *testing.B, ln net.Listener, body []byte) io.Reader {
+	go func() {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			return // the reader sees no connection and fails
+		}
+		defer c.Close()
+		c.Write(body)
+	}()
+	c, err := ln.Accept()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { c.Close() })
+	return c
 }
