@@ -146,8 +146,11 @@ func (j *jsonFields) sourceErr() *apiError { return j.err }
 func jsonReadError(err error, field string) *apiError {
 	var je *jsonstream.Error
 	switch {
+	case errors.Is(err, jsonstream.ErrInvalidBase64) && errors.As(err, &je):
+		// kie's own wording for this error, and where it is.
+		return errorf(http.StatusBadRequest, fmt.Sprintf("Base64 decoding failed: Invalid Base64 format (%s, at byte %d of the body)", clipMessage(je.Detail), je.Offset))
 	case errors.Is(err, jsonstream.ErrInvalidBase64):
-		return errorf(http.StatusBadRequest, "Invalid Base64 data in "+quoteField(field)+": "+clipMessage(err.Error()))
+		return errorf(http.StatusBadRequest, "Base64 decoding failed: Invalid Base64 format")
 	case errors.Is(err, jsonstream.ErrNotString):
 		return errorf(http.StatusBadRequest, fmt.Sprintf("Invalid JSON: %s must be a string", quoteField(field)))
 	case errors.Is(err, jsonstream.ErrTooLong):
