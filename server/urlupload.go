@@ -157,7 +157,8 @@ func (s *Server) fetchError(ctx context.Context, err error) *apiError {
 		return errorf(http.StatusInternalServerError, "Internal server error")
 	}
 	if fe.Err != nil {
-		s.log.InfoContext(ctx, "fetching a URL failed", "kind", fe.Kind.String(), "cause", fe.Err.Error())
+		// The cause may name the host the client chose: escaped and cut.
+		s.log.InfoContext(ctx, "fetching a URL failed", "kind", fe.Kind.String(), clientAttr("cause", fe.Err.Error()))
 	}
 	switch fe.Kind {
 	case fetch.TooLarge:
