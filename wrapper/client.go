@@ -331,7 +331,10 @@ func (c *Client) attempt(ctx context.Context, src Source, fields []Field, opts B
 	if err != nil {
 		return nil, err
 	}
-	defer body.Close()
+	// After the response is read, wait until no transport goroutine reads
+	// the source: only then may a retry open it again. A one-shot source
+	// is never reopened; the transport closes its body.
+	defer body.closeAll()
 	if c.cfg.attemptTime > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.cfg.attemptTime)
