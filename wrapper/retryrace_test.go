@@ -56,8 +56,8 @@ func TestRetryAfterEarlyAnswerLeavesSourceAlone(t *testing.T) {
 				kieOK(w)
 			}))
 			defer srv.Close()
-			up, _ := wrapper.NewKie(srv.URL, wrapper.WithToken(secret), fast)
-			if _, err := up.Upload(context.Background(), tt.src(), wrapper.UploadPath("p"), wrapper.ContentType("application/octet-stream")); err != nil {
+			up, _ := wrapper.New(wrapper.Kie, srv.URL, auth, fast)
+			if _, err := up.Upload(context.Background(), tt.src(), wrapper.UploadParams{Path: "p", ContentType: "application/octet-stream"}); err != nil {
 				t.Fatalf("after %d attempts: %v", calls.Load(), err)
 			}
 			if calls.Load() != 3 || got.Load() != want {
