@@ -91,6 +91,11 @@ func WithRetry(p RetryPolicy) Option {
 // moving, however slowly and however large, is never cut. The default is
 // DefaultInactivityTimeout; 0 turns it off. Bound a whole call with its
 // context.
+//
+// What the transport took may still wait in the kernel's socket buffers
+// (up to a few MiB): d must exceed the time the link needs to drain them,
+// or the end of an upload over a very slow link looks idle. The default
+// leaves two minutes for that.
 func WithInactivityTimeout(d time.Duration) Option {
 	return func(c *config) {
 		if d < 0 {
