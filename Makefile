@@ -20,10 +20,11 @@ build:
 run:
 	$(GO) run ./cmd/fileup serve --addr 127.0.0.1:8080 --storage ./data
 
-## test: the full suite with the race detector; S3 tests run against local MinIO servers that scripts/minio.sh builds once and starts;
+## test: the full suite with the race detector; S3 tests run against local MinIO servers that scripts/minio.sh builds once and starts,
+## wrapper tests against Prism mocks of both specs that scripts/prism.sh installs once (Node.js and npm needed, else they skip);
 ## then the allocation-count test, which the race detector's own allocations would blur
 test:
-	scripts/minio.sh $(GO) test -race -count=1 $(PKGS)
+	scripts/prism.sh scripts/minio.sh $(GO) test -race -count=1 $(PKGS)
 	$(GO) test -count=1 -run '^TestBodyAllocsConstant$$' ./wrapper
 
 ## test-short: the suite without MinIO (S3 tests skip) and without regeneration
