@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fileup/fileup/wrapper"
@@ -43,13 +44,7 @@ func runUpload(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	case *retries < 1:
 		return usageErr(fs, "--retries must be at least 1")
 	}
-	stdinUses := 0
-	for _, f := range files {
-		if f == "-" {
-			stdinUses++
-		}
-	}
-	if stdinUses > 1 {
+	if i := slices.Index(files, "-"); i >= 0 && slices.Contains(files[i+1:], "-") {
 		return usageErr(fs, "'-' (standard input) may appear only once")
 	}
 	vendor := wrapper.Vendor(*provider)
@@ -65,38 +60,49 @@ func runUpload(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if err != nil {
 		return err
 	}
-	params := wrapper.UploadParams{Path: *path, Name: *name, ContentType: *contentType}
-
-	progress := newProgressPrinter(stderr, *asJSON || *quiet)
-	results := make([]fileResult, len(files))
-	sem := make(chan struct{}, *jobs)
-	var wg sync.WaitGroup
-	var outMu sync.Mutex
-	for i, f := range files {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			res := uploadOne(ctx, up, f, stdin, params, progress)
-			results[i] = res
-			outMu.Lock()
-			defer outMu.Unlock()
-			progress.done(f, res.err)
-			printResult(stdout, stderr, res, *asJSON, len(files) > 1)
-		}()
-	}
-	wg.Wait()
-	failed := 0
-	for _, r := range results {
-		if r.err != nil {
-			failed++
-		}
-	}
-	if failed > 0 {
+	b := batch{up: up, params: wrapper.UploadParams{Path: *path, Name: *name, ContentType: *contentType},
+		stdin: stdin, stdout: stdout, stderr: stderr, asJSON: *asJSON, many: len(files) > 1,
+		progress: newProgressPrinter(stderr, *asJSON || *quiet)}
+	if failed := b.run(ctx, files, *jobs); failed > 0 {
 		return fmt.Errorf("%d of %d uploads failed", failed, len(files))
 	}
 	return nil
+}
+
+// batch uploads files with the same parameters and prints each result
+// as it comes.
+type batch struct {
+	up             wrapper.Uploader
+	params         wrapper.UploadParams
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	asJSON, many   bool
+	progress       *progressPrinter
+
+	outMu sync.Mutex
+}
+
+// run uploads files, up to jobs at a time, and returns how many failed.
+func (b *batch) run(ctx context.Context, files []string, jobs int) int {
+	var failed atomic.Int32
+	sem := make(chan struct{}, jobs)
+	var wg sync.WaitGroup
+	for _, f := range files {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			res := uploadOne(ctx, b.up, f, b.stdin, b.params, b.progress)
+			if res.err != nil {
+				failed.Add(1)
+			}
+			b.outMu.Lock()
+			defer b.outMu.Unlock()
+			b.progress.done(f, res.err)
+			printResult(b.stdout, b.stderr, res, b.asJSON, b.many)
+		})
+	}
+	wg.Wait()
+	return int(failed.Load())
 }
 
 type fileResult struct {
