@@ -21,10 +21,11 @@ run:
 	$(GO) run ./cmd/fileup serve --addr 127.0.0.1:8080 --storage ./data
 
 ## test: the full suite with the race detector; S3 tests run against local MinIO servers that scripts/minio.sh builds once and starts,
-## catalog tests against a private PostgreSQL that scripts/postgres.sh starts (they skip without PostgreSQL installed);
+## catalog tests against a private PostgreSQL that scripts/postgres.sh starts (they skip without PostgreSQL installed),
+## wrapper tests against Prism mocks of both specs that scripts/prism.sh installs once (Node.js and npm needed, else they skip);
 ## then the allocation-count tests, which the race detector's own allocations would blur
 test:
-	scripts/postgres.sh scripts/minio.sh $(GO) test -race -count=1 $(PKGS)
+	scripts/postgres.sh scripts/prism.sh scripts/minio.sh $(GO) test -race -count=1 $(PKGS)
 	$(GO) test -count=1 -run '^TestBodyAllocsConstant$$' ./wrapper
 	$(GO) test -count=1 -run '^TestAllocsConstant$$' ./internal/formdata ./internal/jsonstream
 

@@ -42,6 +42,10 @@ type BodyOptions struct {
 	// replay of a body (GetBody) reuses the original's, which its request
 	// headers name.
 	Boundary string
+
+	// touch, if set, is called whenever Read hands over bytes: the
+	// Client's inactivity timeout watches it.
+	touch func()
 }
 
 // Body is a streaming multipart/form-data request body: the text fields,
@@ -50,7 +54,14 @@ type BodyOptions struct {
 // read as the transport pulls. A read error of the file is returned as is
 // and the closing boundary is never emitted, so a truncated body can never
 // parse as a complete form.
+//
+// Read and Close may be called from different goroutines, as HTTP
+// transports do (net/http may close a request body after RoundTrip has
+// returned): Close waits for a Read in progress, and Read after Close
+// fails. Once Close has returned, the body no longer touches its source.
 type Body struct {
+	mu          sync.Mutex // held by Read and Close
+	closed      bool
 	contentType string
 	boundary    string
 	length      int64 // -1: unknown
@@ -58,15 +69,25 @@ type Body struct {
 	trailer     []byte
 	data        io.Reader
 	closer      io.Closer
-	closeOnce   sync.Once
 	closeErr    error
 	size        int64 // file size, -1 unknown
 	read        int64 // file bytes read
 	state       int
 	err         error
 	progress    progressMeter
-	// replay rebuilds the body for GetBody; nil for one-shot sources.
-	replay func() (io.ReadCloser, error)
+	touch       func()
+	// family links the body with its replays; nil for one-shot sources.
+	family *family
+}
+
+// family is a body and the replays GetBody made of it. At most one of
+// them is open: a replay closes the body it replaces first.
+type family struct {
+	mu      sync.Mutex
+	current *Body
+	src     Source
+	fields  []Field
+	opts    BodyOptions // with the first body's boundary
 }
 
 const (
@@ -107,7 +128,7 @@ func NewBody(src Source, fields []Field, opts BodyOptions) (*Body, error) {
 		// a replay matches the request's headers. Its progress restarts.
 		again := opts
 		again.Boundary = b.boundary
-		b.replay = func() (io.ReadCloser, error) { return NewBody(src, fields, again) }
+		b.family = &family{current: b, src: src, fields: fields, opts: again}
 	}
 	return b, nil
 }
@@ -155,6 +176,7 @@ func newBody(rc io.ReadCloser, size int64, name string, fields []Field, opts Bod
 		closer:      rc,
 		size:        size,
 		progress:    progressMeter{fn: opts.Progress, total: size},
+		touch:       opts.touch,
 	}, nil
 }
 
@@ -196,16 +218,41 @@ func (b *Body) Len() int64 { return b.length }
 
 // Replayable reports whether GetBody can rebuild the body from the start
 // (its source is a File, ReaderAt or ReadSeeker).
-func (b *Body) Replayable() bool { return b.replay != nil }
+func (b *Body) Replayable() bool { return b.family != nil }
 
 // GetBody returns a fresh copy of the body, read again from the source,
 // with the same boundary; it fails for a one-shot source. It has the
-// signature of http.Request.GetBody.
+// signature of http.Request.GetBody and the meaning net/http gives it:
+// the request that carried the previous copy is over. So GetBody first
+// closes the latest copy made from this body (waiting for a Read in
+// progress), then opens the source again: two copies never read the
+// source at once.
 func (b *Body) GetBody() (io.ReadCloser, error) {
-	if b.replay == nil {
+	f := b.family
+	if f == nil {
 		return nil, &SourceError{Err: errSourceUsed}
 	}
-	return b.replay()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.current.Close()
+	nb, err := NewBody(f.src, f.fields, f.opts)
+	if err != nil {
+		return nil, err
+	}
+	nb.family = f
+	f.current = nb
+	return nb, nil
+}
+
+// closeAll closes the body and every copy GetBody made of it, waiting for
+// Reads in progress: once it returns, the source is free.
+func (b *Body) closeAll() {
+	b.Close()
+	if f := b.family; f != nil {
+		f.mu.Lock()
+		f.current.Close()
+		f.mu.Unlock()
+	}
 }
 
 // RequestEditor returns an editor that completes a request carrying b, as
@@ -217,17 +264,33 @@ func (b *Body) RequestEditor() RequestEditorFn {
 	return func(_ context.Context, req *http.Request) error {
 		req.ContentLength = b.length
 		req.GetBody = nil
-		if b.replay != nil {
+		if b.family != nil {
 			req.GetBody = b.GetBody
 		}
 		return nil
 	}
 }
 
+// errBodyClosed is returned by Read after Close.
+var errBodyClosed = errors.New("wrapper: read from a closed body")
+
 // Read implements io.Reader: the header, then the file as it is read from
 // the source, then the closing boundary. Once it has returned an error
-// other than io.EOF it returns that error forever.
+// other than io.EOF it returns that error forever; after Close it fails.
 func (b *Body) Read(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return 0, errBodyClosed
+	}
+	n, err := b.readLocked(p)
+	if n > 0 && b.touch != nil {
+		b.touch()
+	}
+	return n, err
+}
+
+func (b *Body) readLocked(p []byte) (int, error) {
 	if b.err != nil {
 		return 0, b.err
 	}
@@ -284,11 +347,17 @@ func (b *Body) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// Close closes the source (a File's descriptor; other sources are left
-// open for their owner). It is safe to call more than once, and
-// concurrently with Read as HTTP transports do.
+// Close ends the body's use of its source: it waits for a Read in
+// progress, then closes a File's descriptor or hands a ReadSeeker back
+// (other sources are left open for their owner). It is safe to call more
+// than once, and concurrently with Read as HTTP transports do.
 func (b *Body) Close() error {
-	b.closeOnce.Do(func() { b.closeErr = b.closer.Close() })
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.closed {
+		b.closed = true
+		b.closeErr = b.closer.Close()
+	}
 	return b.closeErr
 }
 

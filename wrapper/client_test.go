@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -30,10 +31,10 @@ const secret = "SECRET-TOKEN-do-not-print"
 
 // arrival is what the recording server saw of one request.
 type arrival struct {
-	method, path, auth, contentType, userAgent string
-	contentLength                              int64
-	transferEncoding                           []string
-	raw                                        []byte
+	method, path, auth, contentType, userAgent, idempotencyKey string
+	contentLength                                              int64
+	transferEncoding                                           []string
+	raw                                                        []byte
 }
 
 // recorder records every request and answers with the scripted responses
@@ -48,7 +49,7 @@ func (rec *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	raw, _ := io.ReadAll(r.Body)
 	rec.mu.Lock()
 	rec.arrivals = append(rec.arrivals, arrival{r.Method, r.URL.Path, r.Header.Get("Authorization"), r.Header.Get("Content-Type"),
-		r.Header.Get("User-Agent"), r.ContentLength, r.TransferEncoding, raw})
+		r.Header.Get("User-Agent"), r.Header.Get(wrapper.IdempotencyKeyHeader), r.ContentLength, r.TransferEncoding, raw})
 	i := min(len(rec.arrivals)-1, len(rec.responses)-1)
 	respond := rec.responses[i]
 	rec.mu.Unlock()
@@ -106,22 +107,29 @@ func tempFile(t *testing.T, content string) string {
 	return p
 }
 
-// fast is a retry policy with millisecond backoff for tests.
-var fast = wrapper.WithRetry(wrapper.RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond})
+// Options most tests share: the token, a retry policy with millisecond
+// backoff, no retries; and kie's required path.
+var (
+	auth      = wrapper.WithTokenSource(wrapper.StaticToken(secret))
+	fast      = wrapper.WithRetry(wrapper.RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond})
+	noRetries = wrapper.WithRetry(wrapper.RetryPolicy{MaxAttempts: 1})
+	kiePath   = wrapper.UploadParams{Path: "p"}
+)
 
 func TestKieRequestOnTheWire(t *testing.T) {
 	rec, srv := newRecorder(t, kieOK)
-	up, err := wrapper.New(wrapper.Kie, srv.URL, wrapper.WithToken(secret), wrapper.WithUserAgent("fileup-test"))
+	up, err := wrapper.New(wrapper.Kie, srv.URL, auth, wrapper.WithUserAgent("fileup-test"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := up.Upload(context.Background(), wrapper.File(tempFile(t, "hello world")), wrapper.UploadPath("p"), wrapper.FileName("x.bin"))
+	res, err := up.Upload(context.Background(), wrapper.File(tempFile(t, "hello world")), wrapper.UploadParams{Path: "p", Name: "x.bin"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := &wrapper.Result{Vendor: wrapper.Kie, FileName: "x.bin", UploadPath: "p", FilePath: "p/x.bin", DownloadURL: "https://files.example/p/x.bin",
-		Size: 11, MimeType: "text/plain", UploadedAt: time.Date(2025, 1, 1, 12, 0, 0, 0, time.UTC)}
-	if *res != *want {
+	size := int64(11)
+	want := wrapper.Result{Vendor: wrapper.Kie, FileName: "x.bin", UploadPath: "p", FilePath: "p/x.bin", DownloadURL: "https://files.example/p/x.bin",
+		Size: &size, MimeType: "text/plain", UploadedAt: time.Date(2025, 1, 1, 12, 0, 0, 0, time.UTC)}
+	if !reflect.DeepEqual(*res, want) {
 		t.Errorf("result %+v\nwant   %+v", res, want)
 	}
 	a := rec.arrivals[0]
@@ -130,6 +138,9 @@ func TestKieRequestOnTheWire(t *testing.T) {
 	}
 	if a.contentLength != int64(len(a.raw)) || len(a.transferEncoding) != 0 {
 		t.Errorf("Content-Length %d for %d bytes (TE %v): want exact length, not chunked", a.contentLength, len(a.raw), a.transferEncoding)
+	}
+	if len(a.idempotencyKey) != 36 {
+		t.Errorf("Idempotency-Key %q: want a UUID", a.idempotencyKey)
 	}
 	fields, name, ct, data := parseForm(t, a.contentType, a.raw)
 	if len(fields) != 2 || fields[0] != (wrapper.Field{"uploadPath", "p"}) || fields[1] != (wrapper.Field{"fileName", "x.bin"}) {
@@ -140,30 +151,27 @@ func TestKieRequestOnTheWire(t *testing.T) {
 	}
 }
 
-func TestEvolinkNamingAndResult(t *testing.T) {
-	for _, tt := range []struct {
-		opts      []wrapper.Option
-		pathField string
-	}{{nil, "uploadPath"}, {[]wrapper.Option{wrapper.WithEvolinkNaming(wrapper.Underscore)}, "upload_path"}} {
-		rec, srv := newRecorder(t, evolinkOK)
-		up, _ := wrapper.NewEvolink(srv.URL, append(tt.opts, wrapper.WithToken(secret))...)
-		png := []byte("\x89PNG\r\n\x1a\n")
-		res, err := up.Upload(context.Background(), wrapper.Reader(bytes.NewReader(png), "orig.png", -1), wrapper.UploadPath("photos"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		a := rec.arrivals[0]
-		if a.path != "/api/v1/files/upload/stream" || a.contentLength != -1 || len(a.transferEncoding) == 0 || a.transferEncoding[0] != "chunked" {
-			t.Errorf("path %s, Content-Length %d, TE %v: an unknown size must go chunked", a.path, a.contentLength, a.transferEncoding)
-		}
-		fields, _, ct, _ := parseForm(t, a.contentType, a.raw)
-		if len(fields) != 1 || fields[0].Name != tt.pathField || ct != "image/png" {
-			t.Errorf("fields %v, type %s", fields, ct)
-		}
-		if res.FileID != "file_1" || res.FilePath != "photos/p.png" || res.DownloadURL != "https://f.example/d/file_1" ||
-			res.FileURL != "https://f.example/photos/p.png" || res.Size != 8 || res.ExpiresAt.Sub(res.UploadedAt) != 72*time.Hour {
-			t.Errorf("result %+v", res)
-		}
+// evolink gets the field spelling its spec names first, and its result
+// in full.
+func TestEvolinkRequestAndResult(t *testing.T) {
+	rec, srv := newRecorder(t, evolinkOK)
+	up, _ := wrapper.New(wrapper.Evolink, srv.URL, auth)
+	png := []byte("\x89PNG\r\n\x1a\n")
+	res, err := up.Upload(context.Background(), wrapper.Reader(bytes.NewReader(png), "orig.png", -1), wrapper.UploadParams{Path: "photos", Name: "p.png"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := rec.arrivals[0]
+	if a.path != "/api/v1/files/upload/stream" || a.contentLength != -1 || len(a.transferEncoding) == 0 || a.transferEncoding[0] != "chunked" {
+		t.Errorf("path %s, Content-Length %d, TE %v: an unknown size must go chunked", a.path, a.contentLength, a.transferEncoding)
+	}
+	fields, _, ct, _ := parseForm(t, a.contentType, a.raw)
+	if len(fields) != 2 || fields[0] != (wrapper.Field{"upload_path", "photos"}) || fields[1] != (wrapper.Field{"file_name", "p.png"}) || ct != "image/png" {
+		t.Errorf("fields %v, type %s", fields, ct)
+	}
+	if res.FileID != "file_1" || res.FilePath != "photos/p.png" || res.DownloadURL != "https://f.example/d/file_1" || res.OriginalName != "orig.png" ||
+		res.FileURL != "https://f.example/photos/p.png" || res.Size == nil || *res.Size != 8 || res.ExpiresAt.Sub(res.UploadedAt) != 72*time.Hour {
+		t.Errorf("result %+v", res)
 	}
 }
 
@@ -180,48 +188,89 @@ func TestErrors(t *testing.T) {
 		{"401", envelopeReply(401, 401, "Authentication failed: Invalid API Key"), 401, 401, true, wrapper.IsUnauthorized, "Invalid API Key"},
 		{"403 quota", envelopeReply(403, 403, "Quota exhausted"), 403, 403, true, wrapper.IsQuotaExceeded, "Quota exhausted"},
 		{"413", envelopeReply(413, 413, "File too large"), 413, 413, true, wrapper.IsTooLarge, "too large"},
-		{"200 with success false", envelopeReply(200, 400, "Missing required parameter: uploadPath"), 200, 400, true, func(err error) bool { return !wrapper.IsRetryable(err) }, "uploadPath"},
+		{"200 with success false", envelopeReply(200, 400, "Missing required parameter: uploadPath"), 200, 400, true, not(wrapper.IsRetryable), "uploadPath"},
+		{"200 with code 500", jsonReply(200, map[string]any{"success": false, "code": 500, "msg": "Internal server error"}), 200, 500, true, wrapper.IsRetryable, "Internal"},
 		{"HTML from a proxy", rawReply(502, "text/html", "<html><body><h1>502 Bad Gateway</h1></body></html>"), 502, 0, false, wrapper.IsRetryable, "not a JSON envelope"},
-		{"truncated JSON", rawReply(200, "application/json", `{"success": true, "code": 200, "msg": "File up`), 200, 0, false, func(err error) bool { return !wrapper.IsRetryable(err) }, "malformed JSON"},
+		{"truncated JSON", rawReply(200, "application/json", `{"success": true, "code": 200, "msg": "File up`), 200, 0, false, not(wrapper.IsRetryable), "malformed JSON"},
 		{"empty body", rawReply(500, "text/plain", ""), 500, 0, false, wrapper.IsRetryable, "empty response"},
-		{"success without data", jsonReply(200, map[string]any{"success": true, "code": 200, "msg": "ok"}), 200, 200, true, func(err error) bool { return true }, "without data"},
+		{"kie envelope without code", jsonReply(200, map[string]any{"success": true, "msg": "ok", "data": map[string]any{"downloadUrl": "https://x"}}), 200, 0, false, not(wrapper.IsRetryable), "no success or code"},
+		{"success without data", jsonReply(200, map[string]any{"success": true, "code": 200, "msg": "ok"}), 200, 200, true, not(wrapper.IsRetryable), "without data"},
+		{"success without a download URL", jsonReply(200, map[string]any{"success": true, "code": 200, "msg": "ok", "data": map[string]any{"fileName": "x"}}), 200, 200, true, not(wrapper.IsRetryable), "no downloadUrl"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, srv := newRecorder(t, tt.reply)
-			up, _ := wrapper.NewKie(srv.URL, wrapper.WithToken(secret), wrapper.WithoutRetries())
-			_, err := up.Upload(context.Background(), wrapper.File(tempFile(t, "x")), wrapper.UploadPath("p"))
+			up, _ := wrapper.New(wrapper.Kie, srv.URL, auth, noRetries)
+			_, err := up.Upload(context.Background(), wrapper.File(tempFile(t, "x")), kiePath)
 			var e *wrapper.Error
 			if !errors.As(err, &e) {
 				t.Fatalf("error %v (%T) is not a *wrapper.Error", err, err)
 			}
-			if e.StatusCode != tt.status || e.Code != tt.code || e.Envelope != tt.envelope || e.Vendor != wrapper.Kie || !strings.Contains(e.Msg, tt.msg) {
+			if e.StatusCode != tt.status || e.Code != tt.code || e.Envelope != tt.envelope || e.Vendor != wrapper.Kie || e.Op != "upload" || !strings.Contains(e.Msg, tt.msg) {
 				t.Errorf("error %+v", e)
 			}
 			if !tt.check(err) {
 				t.Errorf("classification helper rejects %v", err)
 			}
-			if strings.Contains(err.Error(), secret) || strings.Contains(fmt.Sprintf("%+v %#v", e, up), secret) {
+			if e.Header.Get("Content-Type") == "" {
+				t.Error("response headers not kept")
+			}
+			if strings.Contains(err.Error(), secret) || strings.Contains(fmt.Sprintf("%+v %#v %#v", e, e, up), secret) {
 				t.Error("the token leaked into an error or String()")
 			}
 		})
 	}
 	t.Run("HTML snippet", func(t *testing.T) {
 		_, srv := newRecorder(t, rawReply(502, "text/html", "<html>\n<body>502 Bad Gateway</body></html>"))
-		up, _ := wrapper.NewKie(srv.URL, wrapper.WithToken(secret), wrapper.WithoutRetries())
-		_, err := up.Upload(context.Background(), wrapper.File(tempFile(t, "x")), wrapper.UploadPath("p"))
+		up, _ := wrapper.New(wrapper.Kie, srv.URL, auth, noRetries)
+		_, err := up.Upload(context.Background(), wrapper.File(tempFile(t, "x")), kiePath)
 		if !strings.Contains(err.Error(), "502 Bad Gateway") || strings.Contains(err.Error(), "\n") {
 			t.Errorf("error %q: want a one-line snippet of the page", err)
 		}
 	})
 }
 
+func not(f func(error) bool) func(error) bool { return func(err error) bool { return !f(err) } }
+
+// *Error keeps the response: headers with the request id and
+// Retry-After, and a bounded excerpt of the body; the token is redacted
+// wherever the server echoed it, and neither Error nor %v/%+v/%#v prints
+// it.
+func TestErrorKeepsTheResponse(t *testing.T) {
+	long := strings.Repeat("x", 5000)
+	_, srv := newRecorder(t, jsonReply(503, map[string]any{"success": false, "code": 503, "msg": "bad token " + secret + "\x1b[31m\nred", "detail": long},
+		"X-Request-Id", "req-42", "Retry-After", "7", "X-Echo", "Bearer "+secret))
+	up, _ := wrapper.New(wrapper.Kie, srv.URL, auth, noRetries)
+	_, err := up.Upload(context.Background(), wrapper.File(tempFile(t, "x")), kiePath)
+	e, ok := errors.AsType[*wrapper.Error](err)
+	if !ok {
+		t.Fatalf("%v", err)
+	}
+	if e.RequestID() != "req-42" || e.RetryAfter != 7*time.Second || e.Header.Get("X-Request-Id") != "req-42" {
+		t.Errorf("request id %q, Retry-After %v", e.RequestID(), e.RetryAfter)
+	}
+	if len(e.Body) != 1024 || !strings.HasPrefix(e.Body, `{"code":503`) {
+		t.Errorf("body excerpt of %d bytes: %.60q", len(e.Body), e.Body)
+	}
+	if !strings.Contains(err.Error(), "[request id req-42]") || strings.ContainsAny(err.Error(), "\x1b\n") {
+		t.Errorf("Error() = %q: want the request id, no control characters", err)
+	}
+	for _, s := range []string{err.Error(), fmt.Sprintf("%v|%+v|%#v|%s", e, e, e, e), e.Msg, e.Body, e.Header.Get("X-Echo")} {
+		if strings.Contains(s, secret) {
+			t.Errorf("token in %q", s)
+		}
+	}
+	if e.Header.Get("X-Echo") != "Bearer [REDACTED]" || !strings.Contains(e.Msg, "bad token [REDACTED]") {
+		t.Errorf("echoed token not redacted: header %q, msg %q", e.Header.Get("X-Echo"), e.Msg)
+	}
+}
+
 func TestAuth(t *testing.T) {
 	t.Run("missing token sends nothing", func(t *testing.T) {
 		rec, srv := newRecorder(t, kieOK)
 		t.Setenv("KIE_API_KEY", "")
-		up, _ := wrapper.NewKie(srv.URL) // defaults to KIE_API_KEY
-		_, err := up.Upload(context.Background(), wrapper.File(tempFile(t, "x")), wrapper.UploadPath("p"))
+		up, _ := wrapper.New(wrapper.Kie, srv.URL) // defaults to KIE_API_KEY
+		_, err := up.Upload(context.Background(), wrapper.File(tempFile(t, "x")), kiePath)
 		if !errors.Is(err, wrapper.ErrNoToken) || !wrapper.IsUnauthorized(err) || !strings.Contains(err.Error(), "KIE_API_KEY") {
 			t.Errorf("error %v", err)
 		}
@@ -229,26 +278,39 @@ func TestAuth(t *testing.T) {
 			t.Errorf("%d requests sent without a token", rec.count())
 		}
 	})
-	t.Run("env", func(t *testing.T) {
+	t.Run("default env", func(t *testing.T) {
 		rec, srv := newRecorder(t, evolinkOK)
 		t.Setenv("EVOLINK_API_KEY", "from-env")
-		up, _ := wrapper.NewEvolink(srv.URL)
-		if _, err := up.Upload(context.Background(), wrapper.File(tempFile(t, "x"))); err != nil {
+		up, _ := wrapper.New(wrapper.Evolink, srv.URL)
+		if _, err := up.Upload(context.Background(), wrapper.File(tempFile(t, "x")), wrapper.UploadParams{}); err != nil {
 			t.Fatal(err)
 		}
 		if rec.arrivals[0].auth != "Bearer from-env" {
 			t.Errorf("auth %q", rec.arrivals[0].auth)
 		}
 	})
+	t.Run("EnvToken reads at every call", func(t *testing.T) {
+		rec, srv := newRecorder(t, kieOK)
+		up, _ := wrapper.New(wrapper.Kie, srv.URL, wrapper.WithTokenSource(wrapper.EnvToken("MY_KEY")))
+		for _, v := range []string{"first-key", "second-key"} {
+			t.Setenv("MY_KEY", v)
+			if _, err := up.Upload(context.Background(), wrapper.File(tempFile(t, "x")), kiePath); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if rec.arrivals[0].auth != "Bearer first-key" || rec.arrivals[1].auth != "Bearer second-key" {
+			t.Errorf("auth %q then %q", rec.arrivals[0].auth, rec.arrivals[1].auth)
+		}
+	})
 	t.Run("rotating source", func(t *testing.T) {
 		rec, srv := newRecorder(t, kieOK)
 		n := 0
-		up, _ := wrapper.NewKie(srv.URL, wrapper.WithTokenSource(func(context.Context) (string, error) {
+		up, _ := wrapper.New(wrapper.Kie, srv.URL, wrapper.WithTokenSource(func(context.Context) (string, error) {
 			n++
 			return fmt.Sprintf("token-%d", n), nil
 		}))
 		for range 2 {
-			if _, err := up.Upload(context.Background(), wrapper.File(tempFile(t, "x")), wrapper.UploadPath("p")); err != nil {
+			if _, err := up.Upload(context.Background(), wrapper.File(tempFile(t, "x")), kiePath); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -256,10 +318,22 @@ func TestAuth(t *testing.T) {
 			t.Errorf("token did not rotate: %q", rec.arrivals[0].auth)
 		}
 	})
+	t.Run("unusable tokens", func(t *testing.T) {
+		rec, srv := newRecorder(t, kieOK)
+		for _, tok := range []string{"   ", "two words", "new\nline", strings.Repeat("x", 5000)} {
+			up, _ := wrapper.New(wrapper.Kie, srv.URL, wrapper.WithTokenSource(wrapper.StaticToken(tok)))
+			if _, err := up.Upload(context.Background(), wrapper.File(tempFile(t, "x")), kiePath); !errors.Is(err, wrapper.ErrNoToken) {
+				t.Errorf("token %.20q: error %v", tok, err)
+			}
+		}
+		if rec.count() != 0 {
+			t.Errorf("%d requests sent with unusable tokens", rec.count())
+		}
+	})
 	t.Run("kie needs a path", func(t *testing.T) {
 		rec, srv := newRecorder(t, kieOK)
-		up, _ := wrapper.NewKie(srv.URL, wrapper.WithToken(secret))
-		if _, err := up.Upload(context.Background(), wrapper.File(tempFile(t, "x"))); !errors.Is(err, wrapper.ErrMissingPath) || rec.count() != 0 {
+		up, _ := wrapper.New(wrapper.Kie, srv.URL, auth)
+		if _, err := up.Upload(context.Background(), wrapper.File(tempFile(t, "x")), wrapper.UploadParams{}); !errors.Is(err, wrapper.ErrMissingPath) || rec.count() != 0 {
 			t.Errorf("error %v, %d requests", err, rec.count())
 		}
 	})
@@ -268,10 +342,10 @@ func TestAuth(t *testing.T) {
 func TestRetries(t *testing.T) {
 	t.Run("503 then success replays the same body", func(t *testing.T) {
 		rec, srv := newRecorder(t, envelopeReply(503, 500, "busy"), kieOK)
-		up, _ := wrapper.NewKie(srv.URL, wrapper.WithToken(secret), fast)
+		up, _ := wrapper.New(wrapper.Kie, srv.URL, auth, fast)
 		var progress []int64
-		_, err := up.Upload(context.Background(), wrapper.File(tempFile(t, "hello world")), wrapper.UploadPath("p"),
-			wrapper.Progress(func(sent, total int64) { progress = append(progress, sent) }))
+		_, err := up.Upload(context.Background(), wrapper.File(tempFile(t, "hello world")), kiePath,
+			wrapper.WithProgress(func(sent, total int64) { progress = append(progress, sent) }))
 		if err != nil || rec.count() != 2 {
 			t.Fatalf("err %v after %d attempts", err, rec.count())
 		}
@@ -286,17 +360,17 @@ func TestRetries(t *testing.T) {
 	})
 	t.Run("gives up after MaxAttempts", func(t *testing.T) {
 		rec, srv := newRecorder(t, envelopeReply(500, 500, "down"))
-		up, _ := wrapper.NewKie(srv.URL, wrapper.WithToken(secret), fast)
-		_, err := up.Upload(context.Background(), wrapper.File(tempFile(t, "x")), wrapper.UploadPath("p"))
+		up, _ := wrapper.New(wrapper.Kie, srv.URL, auth, fast)
+		_, err := up.Upload(context.Background(), wrapper.File(tempFile(t, "x")), kiePath)
 		if rec.count() != 3 || !wrapper.IsRetryable(err) {
 			t.Errorf("%d attempts, err %v", rec.count(), err)
 		}
 	})
 	t.Run("429 honours Retry-After", func(t *testing.T) {
 		rec, srv := newRecorder(t, envelopeReply(429, 429, "slow down", "Retry-After", "1"), kieOK)
-		up, _ := wrapper.NewKie(srv.URL, wrapper.WithToken(secret), fast)
+		up, _ := wrapper.New(wrapper.Kie, srv.URL, auth, fast)
 		start := time.Now()
-		if _, err := up.Upload(context.Background(), wrapper.File(tempFile(t, "x")), wrapper.UploadPath("p")); err != nil {
+		if _, err := up.Upload(context.Background(), wrapper.File(tempFile(t, "x")), kiePath); err != nil {
 			t.Fatal(err)
 		}
 		if waited := time.Since(start); rec.count() != 2 || waited < time.Second {
@@ -305,15 +379,15 @@ func TestRetries(t *testing.T) {
 	})
 	t.Run("other 4xx are not retried", func(t *testing.T) {
 		rec, srv := newRecorder(t, envelopeReply(400, 400, "bad"), kieOK)
-		up, _ := wrapper.NewKie(srv.URL, wrapper.WithToken(secret), fast)
-		if _, err := up.Upload(context.Background(), wrapper.File(tempFile(t, "x")), wrapper.UploadPath("p")); err == nil || rec.count() != 1 {
+		up, _ := wrapper.New(wrapper.Kie, srv.URL, auth, fast)
+		if _, err := up.Upload(context.Background(), wrapper.File(tempFile(t, "x")), kiePath); err == nil || rec.count() != 1 {
 			t.Errorf("err %v after %d attempts", err, rec.count())
 		}
 	})
 	t.Run("one-shot readers are not retried", func(t *testing.T) {
 		rec, srv := newRecorder(t, envelopeReply(503, 503, "busy"), kieOK)
-		up, _ := wrapper.NewKie(srv.URL, wrapper.WithToken(secret), fast)
-		_, err := up.Upload(context.Background(), wrapper.Reader(strings.NewReader("x"), "x", 1), wrapper.UploadPath("p"))
+		up, _ := wrapper.New(wrapper.Kie, srv.URL, auth, fast)
+		_, err := up.Upload(context.Background(), wrapper.Reader(strings.NewReader("x"), "x", 1), kiePath)
 		if err == nil || rec.count() != 1 {
 			t.Errorf("err %v after %d attempts", err, rec.count())
 		}
@@ -322,8 +396,8 @@ func TestRetries(t *testing.T) {
 		srv := httptest.NewServer(http.NotFoundHandler())
 		url := srv.URL
 		srv.Close()
-		up, _ := wrapper.NewKie(url, wrapper.WithToken(secret), fast)
-		_, err := up.Upload(context.Background(), wrapper.File(tempFile(t, "x")), wrapper.UploadPath("p"))
+		up, _ := wrapper.New(wrapper.Kie, url, auth, fast)
+		_, err := up.Upload(context.Background(), wrapper.File(tempFile(t, "x")), kiePath)
 		if err == nil || !wrapper.IsRetryable(err) || strings.Contains(err.Error(), secret) {
 			t.Errorf("err %v", err)
 		}
@@ -336,8 +410,8 @@ func TestRetries(t *testing.T) {
 		}))
 		defer srv.Close()
 		hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return errors.New("redirects not allowed") }}
-		up, _ := wrapper.NewKie(srv.URL, wrapper.WithToken(secret), wrapper.WithHTTPClient(hc), fast)
-		_, err := up.Upload(context.Background(), wrapper.File(tempFile(t, "x")), wrapper.UploadPath("p"))
+		up, _ := wrapper.New(wrapper.Kie, srv.URL, auth, wrapper.WithHTTPClient(hc), fast)
+		_, err := up.Upload(context.Background(), wrapper.File(tempFile(t, "x")), kiePath)
 		if err == nil || wrapper.IsRetryable(err) || hits.Load() != 1 {
 			t.Errorf("err %v after %d attempts, want one attempt", err, hits.Load())
 		}
@@ -355,19 +429,19 @@ func TestRetries(t *testing.T) {
 		srv.EnableHTTP2 = true
 		srv.StartTLS()
 		defer srv.Close()
-		up, _ := wrapper.NewKie(srv.URL, wrapper.WithToken(secret), wrapper.WithHTTPClient(srv.Client()), fast)
-		_, err := up.Upload(context.Background(), wrapper.File(tempFile(t, strings.Repeat("x", 100_000))), wrapper.UploadPath("p"))
+		up, _ := wrapper.New(wrapper.Kie, srv.URL, auth, wrapper.WithHTTPClient(srv.Client()), fast)
+		_, err := up.Upload(context.Background(), wrapper.File(tempFile(t, strings.Repeat("x", 100_000))), kiePath)
 		if err != nil || hits.Load() != 2 {
 			t.Errorf("err %v after %d attempts, want success on the second", err, hits.Load())
 		}
 	})
 	t.Run("cancellation stops the backoff", func(t *testing.T) {
 		_, srv := newRecorder(t, envelopeReply(503, 503, "busy", "Retry-After", "30"))
-		up, _ := wrapper.NewKie(srv.URL, wrapper.WithToken(secret), fast)
+		up, _ := wrapper.New(wrapper.Kie, srv.URL, auth, fast)
 		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 		defer cancel()
 		start := time.Now()
-		_, err := up.Upload(ctx, wrapper.File(tempFile(t, "x")), wrapper.UploadPath("p"))
+		_, err := up.Upload(ctx, wrapper.File(tempFile(t, "x")), kiePath)
 		if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 5*time.Second {
 			t.Errorf("err %v after %v", err, time.Since(start))
 		}
@@ -381,8 +455,8 @@ func TestRedirectReplaysBody(t *testing.T) {
 		http.Redirect(w, r, target.URL+r.URL.Path, http.StatusTemporaryRedirect)
 	}))
 	defer front.Close()
-	up, _ := wrapper.NewKie(front.URL, wrapper.WithToken(secret))
-	if _, err := up.Upload(context.Background(), wrapper.File(tempFile(t, "moved body")), wrapper.UploadPath("p")); err != nil {
+	up, _ := wrapper.New(wrapper.Kie, front.URL, auth)
+	if _, err := up.Upload(context.Background(), wrapper.File(tempFile(t, "moved body")), kiePath); err != nil {
 		t.Fatal(err)
 	}
 	_, _, _, data := parseForm(t, rec.arrivals[0].contentType, rec.arrivals[0].raw)
@@ -396,17 +470,17 @@ func TestDefaultsAndVendors(t *testing.T) {
 		t.Error("unknown vendor accepted")
 	}
 	for _, base := range []string{"http://bad host", "example.com/api", "/api", "ftp://example.com", "http://", "://x"} {
-		if _, err := wrapper.New(wrapper.Kie, base, wrapper.WithToken(secret)); err == nil {
+		if _, err := wrapper.New(wrapper.Kie, base, auth); err == nil {
 			t.Errorf("base URL %q accepted", base)
 		}
 	}
 	for _, base := range []string{"http://127.0.0.1:8080", "https://example.com/prefix/"} {
-		if _, err := wrapper.New(wrapper.Evolink, base, wrapper.WithToken(secret)); err != nil {
+		if _, err := wrapper.New(wrapper.Evolink, base, auth); err != nil {
 			t.Errorf("base URL %q: %v", base, err)
 		}
 	}
-	k, _ := wrapper.New(wrapper.Kie, "", wrapper.WithToken(secret))
-	e, _ := wrapper.New(wrapper.Evolink, "", wrapper.WithToken(secret))
+	k, _ := wrapper.New(wrapper.Kie, "", auth)
+	e, _ := wrapper.New(wrapper.Evolink, "", auth)
 	if !strings.Contains(k.String(), wrapper.KieBaseURL) || !strings.Contains(e.String(), wrapper.EvolinkBaseURL) {
 		t.Errorf("%v %v", k, e)
 	}
@@ -461,8 +535,8 @@ func TestMidStreamErrorOnTheWire(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			rec, srv := newRecorder(t, kieOK)
-			up, _ := wrapper.NewKie(srv.URL, wrapper.WithToken(secret), fast)
-			_, err := up.Upload(context.Background(), tt.src, wrapper.UploadPath("p"), wrapper.ContentType("application/octet-stream"))
+			up, _ := wrapper.New(wrapper.Kie, srv.URL, auth, fast)
+			_, err := up.Upload(context.Background(), tt.src, wrapper.UploadParams{Path: "p", ContentType: "application/octet-stream"})
 			var se *wrapper.SourceError
 			if !errors.As(err, &se) || !errors.Is(err, boom) || wrapper.IsRetryable(err) {
 				t.Fatalf("error %v (%T): want a non-retryable *SourceError wrapping the read error", err, err)
@@ -517,9 +591,9 @@ func TestFileNameOnTheWire(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rec, srv := newRecorder(t, kieOK)
-			up, _ := wrapper.NewKie(srv.URL, wrapper.WithToken(secret))
+			up, _ := wrapper.New(wrapper.Kie, srv.URL, auth)
 			png := "\x89PNG\r\n\x1a\n...."
-			if _, err := up.Upload(context.Background(), wrapper.Reader(strings.NewReader(png), tt.name, int64(len(png))), wrapper.UploadPath("p")); err != nil {
+			if _, err := up.Upload(context.Background(), wrapper.Reader(strings.NewReader(png), tt.name, int64(len(png))), kiePath); err != nil {
 				t.Fatal(err)
 			}
 			a := rec.arrivals[0]
@@ -534,35 +608,6 @@ func TestFileNameOnTheWire(t *testing.T) {
 	}
 }
 
-// A stalled attempt is cut by the attempt timeout and retried. The
-// stall lasts far longer than the timeout, so success within a bound
-// shows the cut; more than two attempts are allowed, since on a loaded
-// machine the first request may be cancelled before the server sees it.
-func TestAttemptTimeout(t *testing.T) {
-	const stall = 20 * time.Second
-	var calls atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body)
-		if calls.Add(1) == 1 {
-			select { // stall the first attempt the server sees
-			case <-r.Context().Done():
-			case <-time.After(stall):
-			}
-			return
-		}
-		kieOK(w)
-	}))
-	defer srv.Close()
-	up, _ := wrapper.NewKie(srv.URL, wrapper.WithToken(secret), fast, wrapper.WithAttemptTimeout(time.Second))
-	start := time.Now()
-	if _, err := up.Upload(context.Background(), wrapper.File(tempFile(t, "x")), wrapper.UploadPath("p")); err != nil {
-		t.Fatal(err)
-	}
-	if elapsed := time.Since(start); calls.Load() < 2 || elapsed > stall/2 {
-		t.Errorf("%d attempts in %v: the stalled attempt was not cut and retried", calls.Load(), elapsed)
-	}
-}
-
 // Progress through a real transport: bounded rate, monotone, the right
 // total, a final report; -1 as total for an unknown size.
 func TestProgressOnTheWire(t *testing.T) {
@@ -570,14 +615,14 @@ func TestProgressOnTheWire(t *testing.T) {
 	for _, known := range []bool{true, false} {
 		_, srv := newRecorder(t, kieOK)
 		var calls [][2]int64
-		up, _ := wrapper.NewKie(srv.URL, wrapper.WithToken(secret),
+		up, _ := wrapper.New(wrapper.Kie, srv.URL, auth,
 			wrapper.WithProgress(func(sent, total int64) { calls = append(calls, [2]int64{sent, total}) }))
 		n := int64(size)
 		if !known {
 			n = -1
 		}
 		start := time.Now()
-		if _, err := up.Upload(context.Background(), wrapper.Reader(bytes.NewReader(make([]byte, size)), "z", n), wrapper.UploadPath("p")); err != nil {
+		if _, err := up.Upload(context.Background(), wrapper.Reader(bytes.NewReader(make([]byte, size)), "z", n), kiePath); err != nil {
 			t.Fatal(err)
 		}
 		// The rate bound: a call per 64 KiB sent, or per 100 ms when the
@@ -612,12 +657,12 @@ func (d *countingDoer) Do(req *http.Request) (*http.Response, error) {
 func TestCustomDoerAndEditors(t *testing.T) {
 	rec, srv := newRecorder(t, kieOK)
 	d := &countingDoer{}
-	up, _ := wrapper.NewKie(srv.URL, wrapper.WithToken(secret), wrapper.WithHTTPClient(d),
+	up, _ := wrapper.New(wrapper.Kie, srv.URL, auth, wrapper.WithHTTPClient(d),
 		wrapper.WithRequestEditor(func(ctx context.Context, req *http.Request) error {
 			req.Header.Set("X-Trace", "t1")
 			return nil
 		}))
-	if _, err := up.Upload(context.Background(), wrapper.File(tempFile(t, "x")), wrapper.UploadPath("p")); err != nil {
+	if _, err := up.Upload(context.Background(), wrapper.File(tempFile(t, "x")), kiePath); err != nil {
 		t.Fatal(err)
 	}
 	if d.n.Load() != 1 || rec.count() != 1 {
@@ -654,7 +699,12 @@ func TestClassifiers(t *testing.T) {
 		{"envelope 401 in HTTP 200", e(200, 401, "bad key"), true, false, false, false},
 		{"no token", fmt.Errorf("x: %w", wrapper.ErrNoToken), true, false, false, false},
 		{"403", e(403, 403, "Quota exhausted"), false, true, false, false},
-		{"quota in msg", e(400, 400, "monthly QUOTA used up"), false, true, false, false},
+		{"quota in msg is not read", e(400, 400, "monthly QUOTA used up"), false, false, false, false},
+		{"500 naming a quota service", e(500, 500, "quota service down"), false, false, false, true},
+		{"envelope 403 in HTTP 200", e(200, 403, "Quota exhausted"), false, true, false, false},
+		{"403 page from a firewall", e(403, 0, "response is not a JSON envelope"), false, false, false, false},
+		{"envelope 500 in HTTP 200", e(200, 500, "Internal server error"), false, false, false, true},
+		{"envelope 400 in HTTP 500", e(500, 400, "bad"), false, false, false, false},
 		{"413", e(413, 413, "File too large"), false, false, true, false},
 		{"413 as HTML", e(413, 0, "response is not a JSON envelope"), false, false, true, false},
 		{"400", e(400, 400, "Missing required parameter: uploadPath"), false, false, false, false},

@@ -8,8 +8,9 @@ import (
 )
 
 // RetryPolicy bounds retries of retryable failures (see IsRetryable).
-// Only uploads whose source is replayable are retried, each attempt with
-// a fresh body.
+// Only calls whose body can be sent again are retried (uploads of
+// replayable sources), each attempt with a fresh body and the same
+// Idempotency-Key. Zero fields take the defaults.
 type RetryPolicy struct {
 	// MaxAttempts is the total number of attempts (default 4; 1 disables
 	// retries).
@@ -23,12 +24,8 @@ type RetryPolicy struct {
 	MaxRetryAfter time.Duration
 }
 
-// DefaultRetryPolicy is used unless WithRetry or WithoutRetries says
-// otherwise.
-var DefaultRetryPolicy = RetryPolicy{MaxAttempts: 4, BaseDelay: 500 * time.Millisecond, MaxDelay: 30 * time.Second, MaxRetryAfter: 2 * time.Minute}
-
 func (p RetryPolicy) withDefaults() RetryPolicy {
-	d := DefaultRetryPolicy
+	d := RetryPolicy{MaxAttempts: 4, BaseDelay: 500 * time.Millisecond, MaxDelay: 30 * time.Second, MaxRetryAfter: 2 * time.Minute}
 	if p.MaxAttempts > 0 {
 		d.MaxAttempts = p.MaxAttempts
 	}
@@ -68,7 +65,7 @@ func parseRetryAfter(h string, now time.Time) time.Duration {
 		return 0
 	}
 	if s, err := strconv.Atoi(h); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second
+		return time.Duration(min(s, 1<<30)) * time.Second
 	}
 	if t, err := http.ParseTime(h); err == nil && t.After(now) {
 		return t.Sub(now)

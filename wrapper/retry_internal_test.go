@@ -57,11 +57,12 @@ func TestDelayFullJitter(t *testing.T) {
 }
 
 func TestRetryPolicyDefaults(t *testing.T) {
-	p := RetryPolicy{MaxAttempts: 2}.withDefaults()
-	if p.MaxAttempts != 2 || p.BaseDelay != DefaultRetryPolicy.BaseDelay || p.MaxDelay != DefaultRetryPolicy.MaxDelay || p.MaxRetryAfter != DefaultRetryPolicy.MaxRetryAfter {
-		t.Errorf("%+v", p)
+	d := RetryPolicy{}.withDefaults()
+	if d != (RetryPolicy{MaxAttempts: 4, BaseDelay: 500 * time.Millisecond, MaxDelay: 30 * time.Second, MaxRetryAfter: 2 * time.Minute}) {
+		t.Errorf("defaults %+v", d)
 	}
-	if DefaultRetryPolicy.MaxAttempts != 4 {
-		t.Errorf("default attempts %d, want 4", DefaultRetryPolicy.MaxAttempts)
+	p := RetryPolicy{MaxAttempts: 2}.withDefaults()
+	if p.MaxAttempts != 2 || p.BaseDelay != d.BaseDelay || p.MaxDelay != d.MaxDelay || p.MaxRetryAfter != d.MaxRetryAfter {
+		t.Errorf("%+v", p)
 	}
 }

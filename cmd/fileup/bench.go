@@ -54,7 +54,8 @@ func runBench(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	transport := &http.Transport{MaxIdleConnsPerHost: *concurrency, MaxConnsPerHost: 0}
 	httpClient := &http.Client{Transport: transport}
 	up, err := wrapper.New(wrapper.Vendor(*provider), *baseURL,
-		wrapper.WithToken(*token), wrapper.WithoutRetries(), wrapper.WithHTTPClient(httpClient))
+		wrapper.WithTokenSource(wrapper.StaticToken(*token)), wrapper.WithRetry(wrapper.RetryPolicy{MaxAttempts: 1}),
+		wrapper.WithHTTPClient(httpClient))
 	if err != nil {
 		return err
 	}
@@ -120,7 +121,7 @@ func (b *benchRun) worker(ctx context.Context, id uint64) {
 		}
 		t0 := time.Now()
 		res, err := b.up.Upload(ctx, wrapper.Reader(io.TeeReader(src, hash), name, b.size),
-			wrapper.UploadPath("bench"), wrapper.FileName(name))
+			wrapper.UploadParams{Path: "bench", Name: name})
 		lat := time.Since(t0)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -169,7 +170,7 @@ func (b *benchRun) noteErr(err error) {
 func (b *benchRun) download(ctx context.Context, res *wrapper.Result) (string, error) {
 	url := res.DownloadURL
 	if url == "" {
-		url = res.FileURL
+		return "", fmt.Errorf("%s: the server returned no download URL", res.FileID)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {

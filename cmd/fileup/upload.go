@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fileup/fileup/wrapper"
@@ -43,65 +44,65 @@ func runUpload(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	case *retries < 1:
 		return usageErr(fs, "--retries must be at least 1")
 	}
-	stdinUses := 0
-	for _, f := range files {
-		if f == "-" {
-			stdinUses++
-		}
-	}
-	if stdinUses > 1 {
+	if i := slices.Index(files, "-"); i >= 0 && slices.Contains(files[i+1:], "-") {
 		return usageErr(fs, "'-' (standard input) may appear only once")
 	}
 	vendor := wrapper.Vendor(*provider)
-	envName := map[string]string{"kie": "KIE_API_KEY", "evolink": "EVOLINK_API_KEY"}[*provider]
-	auth := wrapper.WithToken(*token)
+	tokens := wrapper.StaticToken(*token)
 	if *token == "" {
-		if os.Getenv(envName) == "" {
-			return usageErr(fs, "no token: pass --token or set %s", envName)
+		if os.Getenv(vendor.TokenEnv()) == "" {
+			return usageErr(fs, "no token: pass --token or set %s", vendor.TokenEnv())
 		}
-		auth = wrapper.WithTokenFromEnv(envName)
+		tokens = wrapper.EnvToken(vendor.TokenEnv())
 	}
-	opts := []wrapper.Option{auth, wrapper.WithUserAgent("fileup-cli")}
-	if *retries == 1 {
-		opts = append(opts, wrapper.WithoutRetries())
-	} else {
-		opts = append(opts, wrapper.WithRetry(wrapper.RetryPolicy{MaxAttempts: *retries}))
-	}
-	up, err := wrapper.New(vendor, *baseURL, opts...)
+	up, err := wrapper.New(vendor, *baseURL, wrapper.WithTokenSource(tokens), wrapper.WithUserAgent("fileup-cli"),
+		wrapper.WithRetry(wrapper.RetryPolicy{MaxAttempts: *retries}))
 	if err != nil {
 		return err
 	}
-
-	progress := newProgressPrinter(stderr, *asJSON || *quiet)
-	results := make([]fileResult, len(files))
-	sem := make(chan struct{}, *jobs)
-	var wg sync.WaitGroup
-	var outMu sync.Mutex
-	for i, f := range files {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			res := uploadOne(ctx, up, f, stdin, *path, *name, *contentType, progress)
-			results[i] = res
-			outMu.Lock()
-			defer outMu.Unlock()
-			progress.done(f, res.err)
-			printResult(stdout, stderr, res, *asJSON, len(files) > 1)
-		}()
-	}
-	wg.Wait()
-	failed := 0
-	for _, r := range results {
-		if r.err != nil {
-			failed++
-		}
-	}
-	if failed > 0 {
+	b := batch{up: up, params: wrapper.UploadParams{Path: *path, Name: *name, ContentType: *contentType},
+		stdin: stdin, stdout: stdout, stderr: stderr, asJSON: *asJSON, many: len(files) > 1,
+		progress: newProgressPrinter(stderr, *asJSON || *quiet)}
+	if failed := b.run(ctx, files, *jobs); failed > 0 {
 		return fmt.Errorf("%d of %d uploads failed", failed, len(files))
 	}
 	return nil
+}
+
+// batch uploads files with the same parameters and prints each result
+// as it comes.
+type batch struct {
+	up             wrapper.Uploader
+	params         wrapper.UploadParams
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	asJSON, many   bool
+	progress       *progressPrinter
+
+	outMu sync.Mutex
+}
+
+// run uploads files, up to jobs at a time, and returns how many failed.
+func (b *batch) run(ctx context.Context, files []string, jobs int) int {
+	var failed atomic.Int32
+	sem := make(chan struct{}, jobs)
+	var wg sync.WaitGroup
+	for _, f := range files {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			res := uploadOne(ctx, b.up, f, b.stdin, b.params, b.progress)
+			if res.err != nil {
+				failed.Add(1)
+			}
+			b.outMu.Lock()
+			defer b.outMu.Unlock()
+			b.progress.done(f, res.err)
+			printResult(b.stdout, b.stderr, res, b.asJSON, b.many)
+		})
+	}
+	wg.Wait()
+	return int(failed.Load())
 }
 
 type fileResult struct {
@@ -110,12 +111,12 @@ type fileResult struct {
 	err    error
 }
 
-func uploadOne(ctx context.Context, up wrapper.Uploader, file string, stdin io.Reader, path, name, contentType string, p *progressPrinter) fileResult {
+func uploadOne(ctx context.Context, up wrapper.Uploader, file string, stdin io.Reader, params wrapper.UploadParams, p *progressPrinter) fileResult {
 	var src wrapper.Source
 	display := file
 	if file == "-" {
 		display = "stdin"
-		n := name
+		n := params.Name
 		if n == "" {
 			n = "stdin"
 		}
@@ -130,22 +131,12 @@ func uploadOne(ctx context.Context, up wrapper.Uploader, file string, stdin io.R
 		}
 		src = wrapper.File(file)
 	}
-	var uo []wrapper.UploadOption
-	if path != "" {
-		uo = append(uo, wrapper.UploadPath(path))
-	}
-	if name != "" {
-		uo = append(uo, wrapper.FileName(name))
-	}
-	if contentType != "" {
-		uo = append(uo, wrapper.ContentType(contentType))
-	}
-	uo = append(uo, wrapper.Progress(func(sent, total int64) { p.update(display, sent, total) }))
-	res, err := up.Upload(ctx, src, uo...)
+	res, err := up.Upload(ctx, src, params, wrapper.WithProgress(func(sent, total int64) { p.update(display, sent, total) }))
 	return fileResult{file: file, result: res, err: err}
 }
 
-// jsonLine is the --json output for one file.
+// jsonLine is the --json output for one file. The result's fields that
+// the server did not send are omitted (see wrapper.Result).
 type jsonLine struct {
 	File   string          `json:"file"`
 	OK     bool            `json:"ok"`
@@ -157,16 +148,17 @@ type jsonError struct {
 	Message    string `json:"message"`
 	HTTPStatus int    `json:"http_status,omitempty"`
 	Code       int    `json:"code,omitempty"`
+	RequestID  string `json:"request_id,omitempty"`
+	Retryable  bool   `json:"retryable"`
 }
 
 func printResult(stdout, stderr io.Writer, r fileResult, asJSON, many bool) {
 	if asJSON {
 		line := jsonLine{File: r.file, OK: r.err == nil, Result: r.result}
 		if r.err != nil {
-			line.Error = &jsonError{Message: r.err.Error()}
-			var apiErr *wrapper.Error
-			if errors.As(r.err, &apiErr) {
-				line.Error.HTTPStatus, line.Error.Code = apiErr.StatusCode, apiErr.Code
+			line.Error = &jsonError{Message: r.err.Error(), Retryable: wrapper.IsRetryable(r.err)}
+			if apiErr, ok := errors.AsType[*wrapper.Error](r.err); ok {
+				line.Error.HTTPStatus, line.Error.Code, line.Error.RequestID = apiErr.StatusCode, apiErr.Code, apiErr.RequestID()
 			}
 		}
 		b, _ := json.Marshal(line)
@@ -178,8 +170,8 @@ func printResult(stdout, stderr io.Writer, r fileResult, asJSON, many bool) {
 		return
 	}
 	url := r.result.DownloadURL
-	if url == "" {
-		url = r.result.FileURL
+	if url == "" { // evolink may answer with a file id alone
+		url = "file_id:" + r.result.FileID
 	}
 	if many {
 		fmt.Fprintf(stdout, "%s\t%s\n", r.file, url)
