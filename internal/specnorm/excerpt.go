@@ -43,98 +43,33 @@ func FromPage(page []byte) (*yaml.Node, error) {
 // request: {security, parameters, body}, response}, components.
 func fromExcerpt(root *yaml.Node, title string) (*yaml.Node, error) {
 	p := get(root, "paths")
-	if p == nil {
-		return nil, errors.New("specnorm: excerpt has no paths")
+	route, method, err := excerptRoute(p)
+	if err != nil {
+		return nil, err
 	}
-	route, method := scalar(get(p, "path")), strings.ToLower(scalar(get(p, "method")))
-	if route == "" || method == "" {
-		return nil, fmt.Errorf("specnorm: %s: path and method are required", pointer("paths"))
+	schemas, err := excerptSchemas(root)
+	if err != nil {
+		return nil, err
 	}
-	for _, k := range keys(p) {
-		switch k {
-		case "path", "method", "servers", "request", "response", "deprecated", "type":
-		default:
-			return nil, fmt.Errorf("specnorm: %s: unknown excerpt field", pointer("paths", k))
-		}
+	schemes, security, err := excerptSecurity(p)
+	if err != nil {
+		return nil, err
 	}
-	comps := mapping()
-	schemas := mapping()
-	if cs := path(root, "components", "schemas"); cs != nil {
-		for _, name := range keys(cs) {
-			s, err := schema(get(cs, name), pointer("components", "schemas", name), schemas)
-			if err != nil {
-				return nil, err
-			}
-			set(schemas, name, s)
-		}
-	}
-
-	// Security: request.security[] {title, parameters.header.Authorization}.
-	security := seq()
-	schemes := mapping()
-	if sec := path(p, "request", "security"); sec != nil {
-		for i, s := range sec.Content {
-			name := scalar(get(s, "title"))
-			auth := path(s, "parameters", "header", "Authorization")
-			if name == "" || auth == nil {
-				return nil, fmt.Errorf("specnorm: %s: only header Authorization schemes are supported", pointer("paths", "request", "security", fmt.Sprint(i)))
-			}
-			set(schemes, name, mapping("type", get(auth, "type"), "scheme", get(auth, "scheme"), "description", get(auth, "description")))
-			security.Content = append(security.Content, mapping(name, seq()))
-		}
-	}
-	if params := path(p, "request", "parameters"); params != nil {
-		for _, in := range keys(params) {
-			if len(get(params, in).Content) > 0 {
-				return nil, fmt.Errorf("specnorm: %s: parameters are not supported yet", pointer("paths", "request", "parameters", in))
-			}
-		}
-	}
-
 	op := mapping()
 	if body := path(p, "request", "body"); body != nil {
-		content := mapping()
-		required := false
-		for _, mt := range keys(body) {
-			media, req, err := media(get(body, mt), pointer("paths", "request", "body", mt), schemas)
-			if err != nil {
-				return nil, err
-			}
-			required = required || req
-			set(content, mt, media)
+		rb, err := excerptBody(body, schemas)
+		if err != nil {
+			return nil, err
 		}
-		set(op, "requestBody", mapping("required", required, "content", content))
+		set(op, "requestBody", rb)
 	}
-	responses := mapping()
-	if resp := path(p, "response"); resp != nil {
-		for _, code := range keys(resp) {
-			r := get(resp, code)
-			content := mapping()
-			desc := get(r, "description")
-			for _, mt := range keys(r) {
-				if mt == "description" {
-					continue
-				}
-				mn := get(r, mt)
-				// The excerpt puts the response's description inside
-				// its media type.
-				if d := get(mn, "description"); d != nil && desc == nil {
-					desc = d
-				}
-				media, _, err := media(mn, pointer("paths", "response", code, mt), schemas)
-				if err != nil {
-					return nil, err
-				}
-				set(content, mt, media)
-			}
-			if desc == nil {
-				desc = str("Response " + code)
-			}
-			set(responses, code, mapping("description", desc, "content", content))
-		}
+	responses, err := excerptResponses(path(p, "response"), schemas)
+	if err != nil {
+		return nil, err
 	}
 	set(op, "responses", responses)
 
+	comps := mapping()
 	if len(schemes.Content) > 0 {
 		set(comps, "securitySchemes", schemes)
 	}
@@ -152,6 +87,120 @@ func fromExcerpt(root *yaml.Node, title string) (*yaml.Node, error) {
 	set(out, "paths", mapping(route, mapping(method, op)))
 	set(out, "components", comps)
 	return out, nil
+}
+
+// excerptRoute checks the excerpt's paths object and returns its path and
+// method.
+func excerptRoute(p *yaml.Node) (route, method string, err error) {
+	if p == nil {
+		return "", "", errors.New("specnorm: excerpt has no paths")
+	}
+	route, method = scalar(get(p, "path")), strings.ToLower(scalar(get(p, "method")))
+	if route == "" || method == "" {
+		return "", "", fmt.Errorf("specnorm: %s: path and method are required", pointer("paths"))
+	}
+	for _, k := range keys(p) {
+		switch k {
+		case "path", "method", "servers", "request", "response", "deprecated", "type":
+		default:
+			return "", "", fmt.Errorf("specnorm: %s: unknown excerpt field", pointer("paths", k))
+		}
+	}
+	if params := path(p, "request", "parameters"); params != nil {
+		for _, in := range keys(params) {
+			if len(get(params, in).Content) > 0 {
+				return "", "", fmt.Errorf("specnorm: %s: parameters are not supported yet", pointer("paths", "request", "parameters", in))
+			}
+		}
+	}
+	return route, method, nil
+}
+
+// excerptSchemas converts components.schemas.
+func excerptSchemas(root *yaml.Node) (*yaml.Node, error) {
+	schemas := mapping()
+	cs := path(root, "components", "schemas")
+	if cs == nil {
+		return schemas, nil
+	}
+	for _, name := range keys(cs) {
+		s, err := schema(get(cs, name), pointer("components", "schemas", name), schemas)
+		if err != nil {
+			return nil, err
+		}
+		set(schemas, name, s)
+	}
+	return schemas, nil
+}
+
+// excerptSecurity converts request.security[] {title,
+// parameters.header.Authorization} into security schemes and the
+// operation's security requirement.
+func excerptSecurity(p *yaml.Node) (schemes, security *yaml.Node, err error) {
+	schemes, security = mapping(), seq()
+	sec := path(p, "request", "security")
+	if sec == nil {
+		return schemes, security, nil
+	}
+	for i, s := range sec.Content {
+		name := scalar(get(s, "title"))
+		auth := path(s, "parameters", "header", "Authorization")
+		if name == "" || auth == nil {
+			return nil, nil, fmt.Errorf("specnorm: %s: only header Authorization schemes are supported", pointer("paths", "request", "security", fmt.Sprint(i)))
+		}
+		set(schemes, name, mapping("type", get(auth, "type"), "scheme", get(auth, "scheme"), "description", get(auth, "description")))
+		security.Content = append(security.Content, mapping(name, seq()))
+	}
+	return schemes, security, nil
+}
+
+// excerptBody converts request.body into a requestBody object.
+func excerptBody(body, schemas *yaml.Node) (*yaml.Node, error) {
+	content := mapping()
+	required := false
+	for _, mt := range keys(body) {
+		media, req, err := media(get(body, mt), pointer("paths", "request", "body", mt), schemas)
+		if err != nil {
+			return nil, err
+		}
+		required = required || req
+		set(content, mt, media)
+	}
+	return mapping("required", required, "content", content), nil
+}
+
+// excerptResponses converts response: {code: {media type: ...}}.
+func excerptResponses(resp, schemas *yaml.Node) (*yaml.Node, error) {
+	responses := mapping()
+	if resp == nil {
+		return responses, nil
+	}
+	for _, code := range keys(resp) {
+		r := get(resp, code)
+		content := mapping()
+		desc := get(r, "description")
+		for _, mt := range keys(r) {
+			if mt == "description" {
+				continue
+			}
+			mn := get(r, mt)
+			// The excerpt puts the response's description inside its
+			// media type.
+			if d := get(mn, "description"); d != nil && desc == nil {
+				desc = d
+			}
+			media, _, err := media(mn, pointer("paths", "response", code, mt), schemas)
+			if err != nil {
+				return nil, err
+			}
+			set(content, mt, media)
+		}
+		if desc == nil {
+			desc = str("Response " + code)
+		}
+		set(responses, code, mapping("description", desc, "content", content))
+	}
+	return responses, nil
 }
 
 func serversOf(n *yaml.Node) *yaml.Node {

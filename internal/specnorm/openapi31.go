@@ -118,58 +118,97 @@ func convertSchema(n *yaml.Node, at string) error {
 			return fmt.Errorf("specnorm: %s: %q has no OpenAPI 3.0 equivalent", at+pointer(k), k)
 		}
 	}
-	if t := get(n, "type"); t != nil && t.Kind == yaml.SequenceNode {
-		var types []string
-		nullable := false
-		for _, c := range t.Content {
-			if c.Value == "null" {
-				nullable = true
-			} else {
-				types = append(types, c.Value)
-			}
-		}
-		if len(types) != 1 {
-			return fmt.Errorf("specnorm: %s: type %v cannot be expressed in OpenAPI 3.0 (one type, optionally with null)", at+"/type", append(types, map[bool]string{true: "null"}[nullable]))
-		}
-		set(n, "type", str(types[0]))
-		if nullable {
-			set(n, "nullable", toNode(true))
+	for _, convert := range []func(*yaml.Node, string) error{convertType, convertConst, convertExamples, convertContent, convertExclusive} {
+		if err := convert(n, at); err != nil {
+			return err
 		}
 	}
-	if c := get(n, "const"); c != nil {
-		if get(n, "enum") != nil {
-			return fmt.Errorf("specnorm: %s: both const and enum", at)
-		}
-		set(n, "enum", seq(c))
-		del(n, "const")
+	return nil
+}
+
+// convertType maps a type list of one type and null to type + nullable.
+func convertType(n *yaml.Node, at string) error {
+	t := get(n, "type")
+	if t == nil || t.Kind != yaml.SequenceNode {
+		return nil
 	}
-	if ex := get(n, "examples"); ex != nil {
-		if ex.Kind != yaml.SequenceNode {
-			return fmt.Errorf("specnorm: %s: schema examples must be a list", at+"/examples")
+	var types []string
+	nullable := false
+	for _, c := range t.Content {
+		if c.Value == "null" {
+			nullable = true
+		} else {
+			types = append(types, c.Value)
 		}
-		if len(ex.Content) > 0 && get(n, "example") == nil {
-			set(n, "example", ex.Content[0])
-		}
-		del(n, "examples")
 	}
-	if get(n, "contentMediaType") != nil || get(n, "contentEncoding") != nil {
-		format := "binary"
-		if enc := scalar(get(n, "contentEncoding")); enc != "" {
-			if enc != "base64" {
-				return fmt.Errorf("specnorm: %s: contentEncoding %q has no OpenAPI 3.0 format", at+"/contentEncoding", enc)
-			}
-			format = "byte"
-		}
-		if get(n, "type") == nil {
-			set(n, "type", str("string"))
-		}
-		if f := scalar(get(n, "format")); f != "" && f != format {
-			return fmt.Errorf("specnorm: %s: format %q conflicts with contentMediaType", at+"/format", f)
-		}
-		set(n, "format", str(format))
-		del(n, "contentMediaType")
-		del(n, "contentEncoding")
+	if len(types) != 1 {
+		return fmt.Errorf("specnorm: %s: type %v cannot be expressed in OpenAPI 3.0 (one type, optionally with null)", at+"/type", append(types, map[bool]string{true: "null"}[nullable]))
 	}
+	set(n, "type", str(types[0]))
+	if nullable {
+		set(n, "nullable", toNode(true))
+	}
+	return nil
+}
+
+// convertConst maps const to a one-value enum.
+func convertConst(n *yaml.Node, at string) error {
+	c := get(n, "const")
+	if c == nil {
+		return nil
+	}
+	if get(n, "enum") != nil {
+		return fmt.Errorf("specnorm: %s: both const and enum", at)
+	}
+	set(n, "enum", seq(c))
+	del(n, "const")
+	return nil
+}
+
+// convertExamples maps a schema's examples list to its first example.
+func convertExamples(n *yaml.Node, at string) error {
+	ex := get(n, "examples")
+	if ex == nil {
+		return nil
+	}
+	if ex.Kind != yaml.SequenceNode {
+		return fmt.Errorf("specnorm: %s: schema examples must be a list", at+"/examples")
+	}
+	if len(ex.Content) > 0 && get(n, "example") == nil {
+		set(n, "example", ex.Content[0])
+	}
+	del(n, "examples")
+	return nil
+}
+
+// convertContent maps contentMediaType/contentEncoding to a string format
+// (binary, or byte for base64).
+func convertContent(n *yaml.Node, at string) error {
+	if get(n, "contentMediaType") == nil && get(n, "contentEncoding") == nil {
+		return nil
+	}
+	format := "binary"
+	if enc := scalar(get(n, "contentEncoding")); enc != "" {
+		if enc != "base64" {
+			return fmt.Errorf("specnorm: %s: contentEncoding %q has no OpenAPI 3.0 format", at+"/contentEncoding", enc)
+		}
+		format = "byte"
+	}
+	if get(n, "type") == nil {
+		set(n, "type", str("string"))
+	}
+	if f := scalar(get(n, "format")); f != "" && f != format {
+		return fmt.Errorf("specnorm: %s: format %q conflicts with contentMediaType", at+"/format", f)
+	}
+	set(n, "format", str(format))
+	del(n, "contentMediaType")
+	del(n, "contentEncoding")
+	return nil
+}
+
+// convertExclusive maps numeric exclusiveMinimum/Maximum to minimum/maximum
+// with the boolean form.
+func convertExclusive(n *yaml.Node, at string) error {
 	for _, b := range [][2]string{{"exclusiveMinimum", "minimum"}, {"exclusiveMaximum", "maximum"}} {
 		v := get(n, b[0])
 		if v == nil || v.Tag == "!!bool" {
