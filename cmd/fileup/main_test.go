@@ -156,6 +156,9 @@ func TestUsageAndExitCodes(t *testing.T) {
 		{[]string{"upload", "--provider", "acme", "x"}, exitUsage, "provider"},
 		{[]string{"serve", "--max-size", "lots"}, exitUsage, "invalid size"},
 		{[]string{"serve", "extra"}, exitUsage, "unexpected arguments"},
+		{[]string{"serve", "--garbage-delay", "0"}, exitUsage, "--garbage-delay must be positive"},
+		{[]string{"serve", "--garbage-delay", "-1s"}, exitUsage, "--garbage-delay must be positive"},
+		{[]string{"serve", "--garbage-delay", "soon"}, exitUsage, "invalid value"},
 		{[]string{"bench"}, exitUsage, "--base-url"},
 		{[]string{"bench", "--base-url", "http://127.0.0.1:1", "--token", "t", "--size", "0"}, exitUsage, "size"},
 	}
