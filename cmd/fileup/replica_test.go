@@ -1,0 +1,431 @@
+package main
+
+// The replica tests: three `fileup serve` processes sharing one
+// PostgreSQL database and one MinIO bucket, as several replicas behind a
+// load balancer do. They need both servers:
+//
+//	scripts/postgres.sh scripts/minio.sh go test -race -run Replica ./cmd/fileup/
+//
+// and skip, saying why, without them (CI always runs them). Every wait is
+// on a condition of the catalog, the bucket or an HTTP answer.
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver, to inspect the catalog
+	"github.com/minio/minio-go/v7"
+
+	"github.com/fileup/fileup/catalog"
+	"github.com/fileup/fileup/catalog/catalogtest"
+	"github.com/fileup/fileup/storage"
+	"github.com/fileup/fileup/storage/storagetest"
+)
+
+// replicaEnv is a fresh PostgreSQL database and MinIO bucket for the
+// replicas of one test, with the handles the test inspects them through.
+type replicaEnv struct {
+	dsn     string
+	storage string      // the --storage URL
+	store   *storage.S3 // the bucket, as the servers see it
+	db      *sql.DB     // the catalog's tables, read directly
+	cat     catalog.Catalog
+}
+
+// replicaClient is the HTTP client of the replica tests: bounded, so that
+// a server that hangs fails the test instead of stalling it.
+var replicaClient = &http.Client{
+	Timeout:   60 * time.Second,
+	Transport: &http.Transport{MaxIdleConnsPerHost: 16},
+}
+
+func newReplicaEnv(t *testing.T) *replicaEnv {
+	t.Helper()
+	cfg := storagetest.S3FromEnv(t) // skips without FILEUP_TEST_S3_ENDPOINT
+	dsn := catalogtest.PostgresDSN(t)
+	t.Setenv("AWS_ACCESS_KEY_ID", cfg.AccessKey) // for the servers
+	t.Setenv("AWS_SECRET_ACCESS_KEY", cfg.SecretKey)
+	ctx := context.Background()
+	st, err := storage.NewS3(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return &replicaEnv{
+		dsn:     dsn,
+		storage: "s3://" + cfg.Bucket + "?endpoint=" + cfg.Endpoint + "&secure=false&region=" + cfg.Region,
+		store:   st,
+		db:      db,
+		cat:     catalogtest.OpenDSN(t, dsn, catalog.Options{}),
+	}
+}
+
+// start starts n replicas on the environment's catalog and bucket; on
+// failure, their warnings and errors are logged.
+func (e *replicaEnv) start(t *testing.T, n int, token string, args ...string) []*serverProc {
+	t.Helper()
+	servers := make([]*serverProc, n)
+	for i := range servers {
+		servers[i] = startServer(t, append([]string{"--storage", e.storage, "--db", e.dsn, "--token", token}, args...)...)
+		srv := servers[i]
+		t.Cleanup(func() {
+			if t.Failed() {
+				t.Logf("replica %s: warnings and errors:\n%s", srv.url, problems(srv.stderr.String()))
+			}
+		})
+	}
+	return servers
+}
+
+// problems keeps the log lines above INFO.
+func problems(log string) string {
+	var out []string
+	for line := range strings.Lines(log) {
+		if !strings.Contains(line, "level=INFO") {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "")
+}
+
+// stop stops replicas as an operator does, with SIGTERM, and waits.
+func stop(t *testing.T, servers []*serverProc) {
+	t.Helper()
+	for _, s := range servers {
+		if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, s := range servers {
+		if err := s.cmd.Wait(); err != nil {
+			t.Errorf("replica %s exited: %v", s.url, err)
+		}
+	}
+}
+
+// catalogState is what the catalog's tables hold.
+type catalogState struct {
+	objects          []string // the objects live files point at, sorted
+	names            []string // the live files' names, sorted
+	uploads, garbage int64    // rows: uploads in flight, objects to delete
+	// the tenants' counters, summed, and the live files' sizes, summed
+	usedFiles, usedBytes, reservedFiles, reservedBytes, sizes int64
+}
+
+func (e *replicaEnv) state(t *testing.T) catalogState {
+	t.Helper()
+	var s catalogState
+	rows, err := e.db.Query(`SELECT object, name, size FROM files ORDER BY object`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var object, name string
+		var size int64
+		if err := rows.Scan(&object, &name, &size); err != nil {
+			t.Fatal(err)
+		}
+		s.objects, s.names, s.sizes = append(s.objects, object), append(s.names, name), s.sizes+size
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(s.names)
+	err = e.db.QueryRow(`SELECT (SELECT count(*) FROM uploads), (SELECT count(*) FROM garbage),
+		COALESCE(sum(used_files), 0), COALESCE(sum(used_bytes), 0),
+		COALESCE(sum(reserved_files), 0), COALESCE(sum(reserved_bytes), 0) FROM tenants`).Scan(
+		&s.uploads, &s.garbage, &s.usedFiles, &s.usedBytes, &s.reservedFiles, &s.reservedBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// bucket lists the store's objects (by key, without the store's prefix)
+// and the keys of its incomplete multipart uploads.
+func (e *replicaEnv) bucket(t *testing.T) (objects, incomplete []string) {
+	t.Helper()
+	ctx := context.Background()
+	c, bucket := e.store.Client(), e.bucketName()
+	for o := range c.ListObjects(ctx, bucket, minio.ListObjectsOptions{Prefix: "objects/", Recursive: true}) {
+		if o.Err != nil {
+			t.Fatal(o.Err)
+		}
+		objects = append(objects, strings.TrimPrefix(o.Key, "objects/"))
+	}
+	for u := range c.ListIncompleteUploads(ctx, bucket, "", true) {
+		if u.Err != nil {
+			t.Fatal(u.Err)
+		}
+		incomplete = append(incomplete, u.Key)
+	}
+	slices.Sort(objects)
+	return objects, incomplete
+}
+
+func (e *replicaEnv) bucketName() string {
+	u, _ := url.Parse(e.storage)
+	return u.Host
+}
+
+// checkSettled checks that the catalog and the bucket agree once nothing
+// is in flight: the bucket holds exactly the live files' objects and no
+// incomplete upload, nothing is reserved, and the tenants' usage is the
+// sum of their files.
+func (e *replicaEnv) checkSettled(t *testing.T) catalogState {
+	t.Helper()
+	s := e.state(t)
+	objects, incomplete := e.bucket(t)
+	if !slices.Equal(objects, s.objects) {
+		t.Errorf("the bucket holds %d objects %v; the catalog's %d files point at %v", len(objects), objects, len(s.objects), s.objects)
+	}
+	if len(incomplete) > 0 {
+		t.Errorf("incomplete multipart uploads left in the bucket: %v", incomplete)
+	}
+	if s.uploads != 0 || s.reservedFiles != 0 || s.reservedBytes != 0 {
+		t.Errorf("nothing in flight, yet %d uploads hold %d files and %d bytes reserved", s.uploads, s.reservedFiles, s.reservedBytes)
+	}
+	if s.usedFiles != int64(len(s.objects)) || s.usedBytes != s.sizes {
+		t.Errorf("tenants use %d files and %d bytes; the files table holds %d files of %d bytes", s.usedFiles, s.usedBytes, len(s.objects), s.sizes)
+	}
+	return s
+}
+
+// eventually polls cond until it holds, failing the test after timeout
+// with cond's last description of what it saw.
+func eventually(t *testing.T, timeout time.Duration, what string, cond func() (bool, string)) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		ok, saw := cond()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("waited %v for %s; last saw %s", timeout, what, saw)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// drained waits until no object is queued for deletion and no upload is
+// in flight: every janitor's work is done.
+func (e *replicaEnv) drained(t *testing.T, timeout time.Duration) {
+	t.Helper()
+	eventually(t, timeout, "the janitors to delete every queued object", func() (bool, string) {
+		s := e.state(t)
+		return s.garbage == 0 && s.uploads == 0, fmt.Sprintf("%d objects queued, %d uploads", s.garbage, s.uploads)
+	})
+}
+
+// janitorRound waits for proof that some replica's janitor swept the
+// catalog and collected its garbage after the call began: it records an
+// upload whose lease has already passed, with an object in the bucket,
+// and waits until a janitor has released the upload and deleted the
+// object.
+func (e *replicaEnv) janitorRound(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	key := "probe/" + hex.EncodeToString(b[:])
+	if _, err := e.store.Put(ctx, key, strings.NewReader("probe"), storage.PutOptions{Size: 5}); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	lapsed := catalog.Upload{Object: key, Tenant: "janitor-probe", Lease: now.Add(-time.Second)}
+	if err := e.cat.Begin(ctx, lapsed, catalog.Limits{}, now); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, "a janitor to release the probe upload and delete its object", func() (bool, string) {
+		var rows int64
+		err := e.db.QueryRow(`SELECT (SELECT count(*) FROM uploads WHERE object = $1)
+			+ (SELECT count(*) FROM garbage WHERE object = $1)`, key).Scan(&rows)
+		if err != nil {
+			return false, err.Error()
+		}
+		obj, err := e.store.Open(ctx, key)
+		if err == nil {
+			obj.Close()
+		}
+		return rows == 0 && errors.Is(err, storage.ErrNotFound), fmt.Sprintf("%d catalog rows, object: %v", rows, err)
+	})
+}
+
+// form is a kie upload form with the file last.
+func form(path, name string, data []byte) (contentType string, body []byte) {
+	var b bytes.Buffer
+	mw := multipart.NewWriter(&b)
+	mw.WriteField("uploadPath", path)
+	mw.WriteField("fileName", name)
+	w, _ := mw.CreateFormFile("file", name)
+	w.Write(data)
+	mw.Close()
+	return mw.FormDataContentType(), b.Bytes()
+}
+
+// uploadResult is a kie stream upload's answer.
+type uploadResult struct {
+	status int
+	url    string // data.downloadUrl of a 200
+	code   int    // the envelope's code
+	msg    string
+	body   string
+}
+
+// kieUpload uploads data as path/name through the server at base.
+func kieUpload(ctx context.Context, base, token, path, name string, data []byte) (uploadResult, error) {
+	ct, body := form(path, name, data)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/file-stream-upload", bytes.NewReader(body))
+	if err != nil {
+		return uploadResult{}, err
+	}
+	req.Header.Set("Content-Type", ct)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := replicaClient.Do(req)
+	if err != nil {
+		return uploadResult{}, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return uploadResult{}, err
+	}
+	var env struct {
+		Code int    `json:"code"`
+		Msg  string `json:"msg"`
+		Data struct {
+			DownloadURL string `json:"downloadUrl"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(b, &env); err != nil {
+		return uploadResult{}, fmt.Errorf("status %d, not JSON: %q", resp.StatusCode, b)
+	}
+	return uploadResult{status: resp.StatusCode, url: env.Data.DownloadURL, code: env.Code, msg: env.Msg, body: string(b)}, nil
+}
+
+// download fetches a download URL through the server at base (another
+// replica than the one that answered the upload, typically).
+func download(ctx context.Context, base, downloadURL string) (int, []byte, error) {
+	u, err := url.Parse(downloadURL)
+	if err != nil {
+		return 0, nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+u.EscapedPath(), nil)
+	if err != nil {
+		return 0, nil, err
+	}
+	resp, err := replicaClient.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	return resp.StatusCode, b, err
+}
+
+// usedFiles asks a replica for the token's file count (evolink's quota).
+func usedFiles(t *testing.T, base, token string) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, base+"/api/v1/files/quota", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := replicaClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var q struct {
+		Data struct {
+			UsedFiles int `json:"used_files"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&q); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("quota: status %d, %v", resp.StatusCode, err)
+	}
+	return q.Data.UsedFiles
+}
+
+// TestReplicaQuota: 30 concurrent uploads of one token, spread over three
+// replicas with --quota-files 5, store exactly 5 files; the other 25 are
+// refused with 403 envelopes and leave nothing behind.
+func TestReplicaQuota(t *testing.T) {
+	e := newReplicaEnv(t)
+	const token = "replica-quota-token-0123456789"
+	servers := e.start(t, 3, token, "--quota-files", "5", "--janitor-interval", "100ms")
+
+	const n = 30
+	results := make([]uploadResult, n)
+	errs := make([]error, n)
+	data := func(i int) []byte { return bytes.Repeat(fmt.Appendf(nil, "upload %d\n", i), 4000) }
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			results[i], errs[i] = kieUpload(context.Background(), servers[i%3].url, token, "quota", fmt.Sprintf("f%d.txt", i), data(i))
+		})
+	}
+	close(start)
+	wg.Wait()
+
+	var stored []int
+	for i, r := range results {
+		switch {
+		case errs[i] != nil:
+			t.Errorf("upload %d: %v", i, errs[i])
+		case r.status == http.StatusOK:
+			stored = append(stored, i)
+		case r.status != http.StatusForbidden || r.code != http.StatusForbidden || !strings.Contains(r.msg, "Quota exhausted"):
+			t.Errorf("upload %d: status %d %s; want 200, or a 403 quota envelope", i, r.status, r.body)
+		}
+	}
+	if len(stored) != 5 {
+		t.Fatalf("%d uploads stored (%v), want exactly the quota's 5", len(stored), stored)
+	}
+	// Each stored file reads back through every replica.
+	for _, i := range stored {
+		for _, srv := range servers {
+			status, got, err := download(context.Background(), srv.url, results[i].url)
+			if err != nil || status != http.StatusOK || !bytes.Equal(got, data(i)) {
+				t.Errorf("file %d through %s: status %d, %d bytes, %v", i, srv.url, status, len(got), err)
+			}
+		}
+	}
+
+	e.janitorRound(t)
+	s := e.checkSettled(t)
+	if len(s.objects) != 5 {
+		t.Errorf("after the janitor ran the catalog holds %d files, want 5", len(s.objects))
+	}
+	for _, srv := range servers {
+		if used := usedFiles(t, srv.url, token); used != 5 {
+			t.Errorf("%s reports %d files used, want 5", srv.url, used)
+		}
+	}
+	// The quota is still full: the refusals reserved nothing that lasts.
+	r, err := kieUpload(context.Background(), servers[1].url, token, "quota", "one-more.txt", data(n))
+	if err != nil || r.status != http.StatusForbidden {
+		t.Errorf("a 31st upload: status %d %s, %v; want 403", r.status, r.body, err)
+	}
+}
