@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"io"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -733,4 +734,129 @@ func logWriters(t *testing.T, phase string, writers []*overwriter) {
 		uploads, expiries = uploads+o.uploads, expiries+o.expiries
 	}
 	t.Logf("%s: %d writers, %d acknowledged uploads, each checked through another replica; %d own files seen expired and uploaded again", phase, len(writers), uploads, expiries)
+}
+
+// storedPart returns the key of an incomplete multipart upload in the
+// bucket that holds at least one part, or "".
+func (e *replicaEnv) storedPart(t *testing.T) string {
+	t.Helper()
+	ctx := context.Background()
+	core := minio.Core{Client: e.store.Client()}
+	for u := range core.ListIncompleteUploads(ctx, e.bucketName(), "", true) {
+		if u.Err != nil {
+			t.Fatal(u.Err)
+		}
+		parts, err := core.ListObjectParts(ctx, e.bucketName(), u.Key, u.UploadID, 0, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(parts.ObjectParts) > 0 {
+			return u.Key
+		}
+	}
+	return ""
+}
+
+// TestReplicaKilledMidUpload: a replica killed with SIGKILL while it
+// stores a large overwrite (declared with Content-Length, some MiB of it
+// already stored in the bucket) leaves nothing visible on the others;
+// once --upload-lease has passed a surviving janitor releases its
+// reservation, so an upload that fits only without it succeeds, and
+// deletes its partial object and incomplete multipart upload.
+func TestReplicaKilledMidUpload(t *testing.T) {
+	e := newReplicaEnv(t)
+	const token = "replica-kill-token-0123456789"
+	const quota, bigSize, afterSize = 40 << 20, 32 << 20, 16 << 20
+	servers := e.start(t, 3, token, "--quota-bytes", "40MiB", "--upload-lease", "2s",
+		"--janitor-interval", "100ms", "--garbage-delay", "1s")
+	ctx := context.Background()
+
+	oldData := bytes.Repeat([]byte("old version\n"), 1000)
+	r, err := kieUpload(ctx, servers[0].url, token, "k", "victim.bin", oldData)
+	if err != nil || r.status != http.StatusOK {
+		t.Fatalf("first upload: %v %s", err, r.body)
+	}
+	oldObjects := e.state(t).objects
+
+	// Overwrite it through replica 1, 1 MiB at a time, until part of the
+	// new version is stored in the bucket.
+	ct, body := form("k", "victim.bin", bytes.Repeat([]byte("N"), bigSize))
+	conn, err := net.Dial("tcp", strings.TrimPrefix(servers[1].url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /api/file-stream-upload HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n",
+		token, ct, len(body))
+	partial, sent := "", 0
+	for ; partial == "" && sent < len(body)-1<<20; sent += 1 << 20 {
+		if _, err := conn.Write(body[sent : sent+1<<20]); err != nil {
+			t.Fatal(err)
+		}
+		partial = e.storedPart(t)
+	}
+	eventually(t, 30*time.Second, "part of the upload to be stored in the bucket", func() (bool, string) {
+		partial = e.storedPart(t)
+		return partial != "", "no part"
+	})
+
+	// The catalog holds the upload, with its declared size reserved.
+	var object string
+	var reserved, leaseMS int64
+	if err := e.db.QueryRow(`SELECT object, bytes, lease_ms FROM uploads`).Scan(&object, &reserved, &leaseMS); err != nil {
+		t.Fatalf("the upload in flight in the catalog: %v", err)
+	}
+	if partial != "objects/"+object || reserved != int64(len(body)) {
+		t.Fatalf("the catalog's upload %s reserves %d bytes; the bucket's partial upload is %s of a %d-byte request", object, reserved, partial, len(body))
+	}
+	if int64(len(oldData))+reserved+afterSize <= quota {
+		t.Fatal("test setup: the later upload would fit beside the dead one's reservation")
+	}
+	if err := servers[1].cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	servers[1].cmd.Wait()
+	conn.Close()
+	killed := time.Now()
+	t.Logf("replica killed after %d MiB of %d were sent, a part of them stored", sent>>20, len(body)>>20)
+
+	// Nothing of it is visible on the others.
+	for _, i := range []int{0, 2} {
+		status, got, err := download(ctx, servers[i].url, r.url)
+		if err != nil || status != http.StatusOK || !bytes.Equal(got, oldData) {
+			t.Errorf("victim.bin through %s: status %d, %d bytes, %v; want the old %d bytes", servers[i].url, status, len(got), err, len(oldData))
+		}
+		if used := usedFiles(t, servers[i].url, token); used != 1 {
+			t.Errorf("%s reports %d files used, want 1", servers[i].url, used)
+		}
+	}
+	if s := e.state(t); !slices.Equal(s.objects, oldObjects) {
+		t.Errorf("after the kill the catalog's files point at %v, want the old version's %v", s.objects, oldObjects)
+	}
+
+	// Its reservation is released once its lease has passed, not before.
+	eventually(t, 30*time.Second, "a janitor to release the dead upload", func() (bool, string) {
+		var n int64
+		e.db.QueryRow(`SELECT count(*) FROM uploads WHERE object = $1`, object).Scan(&n)
+		return n == 0, fmt.Sprintf("%d upload rows", n)
+	})
+	if now := time.Now(); now.Before(time.UnixMilli(leaseMS)) {
+		t.Errorf("the dead upload was released at %v, before its lease ran out at %v", now, time.UnixMilli(leaseMS))
+	}
+	t.Logf("its reservation was released %v after the kill", time.Since(killed).Round(time.Millisecond))
+	after := bytes.Repeat([]byte("A"), afterSize)
+	if r, err := kieUpload(ctx, servers[2].url, token, "k", "after.bin", after); err != nil || r.status != http.StatusOK {
+		t.Errorf("an upload that fits only without the dead one's reservation: %v %s", err, r.body)
+	}
+
+	// Its partial object and multipart upload are deleted.
+	eventually(t, 30*time.Second, "a janitor to delete the dead upload's object", func() (bool, string) {
+		objects, incomplete := e.bucket(t)
+		s := e.state(t)
+		return len(incomplete) == 0 && !slices.Contains(objects, object) && s.garbage == 0,
+			fmt.Sprintf("objects %v, incomplete uploads %v, %d objects queued", objects, incomplete, s.garbage)
+	})
+	if s := e.checkSettled(t); !slices.Equal(s.names, []string{"after.bin", "victim.bin"}) {
+		t.Errorf("the catalog holds %v, want after.bin and victim.bin", s.names)
+	}
 }
