@@ -81,13 +81,18 @@ func newReplicaEnv(t *testing.T) *replicaEnv {
 	}
 }
 
-// start starts n replicas on the environment's catalog and bucket; on
-// failure, their warnings and errors are logged.
+// start starts n replicas at once on the environment's catalog and
+// bucket, and waits until all serve; on failure, their warnings and
+// errors are logged.
 func (e *replicaEnv) start(t *testing.T, n int, token string, args ...string) []*serverProc {
 	t.Helper()
+	spawned := make([]*spawnedServer, n)
+	for i := range spawned {
+		spawned[i] = spawnServer(t, append([]string{"--storage", e.storage, "--db", e.dsn, "--token", token}, args...)...)
+	}
 	servers := make([]*serverProc, n)
 	for i := range servers {
-		servers[i] = startServer(t, append([]string{"--storage", e.storage, "--db", e.dsn, "--token", token}, args...)...)
+		servers[i] = spawned[i].wait(t)
 		srv := servers[i]
 		t.Cleanup(func() {
 			if p := problems(srv.stderr.String()); t.Failed() && p != "" {
