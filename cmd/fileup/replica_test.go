@@ -41,12 +41,15 @@ import (
 
 // replicaEnv is a fresh PostgreSQL database and MinIO bucket for the
 // replicas of one test, with the handles the test inspects them through.
+// The replicas create both: the first start finds an empty database and
+// no bucket.
 type replicaEnv struct {
 	dsn     string
-	storage string      // the --storage URL
-	store   *storage.S3 // the bucket, as the servers see it
-	db      *sql.DB     // the catalog's tables, read directly
-	cat     catalog.Catalog
+	s3      storage.S3Config
+	storage string          // the --storage URL
+	db      *sql.DB         // the catalog's tables, read directly
+	store   *storage.S3     // the bucket, as the servers see it (once started)
+	cat     catalog.Catalog // a handle of the test's own (once started)
 }
 
 // replicaClient is the HTTP client of the replica tests: bounded, so that
@@ -62,11 +65,6 @@ func newReplicaEnv(t *testing.T) *replicaEnv {
 	dsn := catalogtest.PostgresDSN(t)
 	t.Setenv("AWS_ACCESS_KEY_ID", cfg.AccessKey) // for the servers
 	t.Setenv("AWS_SECRET_ACCESS_KEY", cfg.SecretKey)
-	ctx := context.Background()
-	st, err := storage.NewS3(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
 	db, err := sql.Open("pgx", dsn)
 	if err != nil {
 		t.Fatal(err)
@@ -74,10 +72,9 @@ func newReplicaEnv(t *testing.T) *replicaEnv {
 	t.Cleanup(func() { db.Close() })
 	return &replicaEnv{
 		dsn:     dsn,
+		s3:      cfg,
 		storage: "s3://" + cfg.Bucket + "?endpoint=" + cfg.Endpoint + "&secure=false&region=" + cfg.Region,
-		store:   st,
 		db:      db,
-		cat:     catalogtest.OpenDSN(t, dsn, catalog.Options{}),
 	}
 }
 
@@ -99,6 +96,13 @@ func (e *replicaEnv) start(t *testing.T, n int, token string, args ...string) []
 				t.Logf("replica %s: warnings and errors:\n%s", srv.url, p)
 			}
 		})
+	}
+	if e.store == nil { // the replicas made the bucket and the schema
+		var err error
+		if e.store, err = storage.NewS3(context.Background(), e.s3); err != nil {
+			t.Fatal(err)
+		}
+		e.cat = catalogtest.OpenDSN(t, e.dsn, catalog.Options{})
 	}
 	return servers
 }
@@ -173,7 +177,7 @@ func (e *replicaEnv) state(t *testing.T) catalogState {
 func (e *replicaEnv) bucket(t *testing.T) (objects, incomplete []string) {
 	t.Helper()
 	ctx := context.Background()
-	c, bucket := e.store.Client(), e.bucketName()
+	c, bucket := e.store.Client(), e.s3.Bucket
 	for o := range c.ListObjects(ctx, bucket, minio.ListObjectsOptions{Prefix: "objects/", Recursive: true}) {
 		if o.Err != nil {
 			t.Fatal(o.Err)
@@ -188,11 +192,6 @@ func (e *replicaEnv) bucket(t *testing.T) (objects, incomplete []string) {
 	}
 	slices.Sort(objects)
 	return objects, incomplete
-}
-
-func (e *replicaEnv) bucketName() string {
-	u, _ := url.Parse(e.storage)
-	return u.Host
 }
 
 // checkSettled checks that the catalog and the bucket agree once nothing
@@ -747,11 +746,11 @@ func (e *replicaEnv) storedPart(t *testing.T) string {
 	t.Helper()
 	ctx := context.Background()
 	core := minio.Core{Client: e.store.Client()}
-	for u := range core.ListIncompleteUploads(ctx, e.bucketName(), "", true) {
+	for u := range core.ListIncompleteUploads(ctx, e.s3.Bucket, "", true) {
 		if u.Err != nil {
 			t.Fatal(u.Err)
 		}
-		parts, err := core.ListObjectParts(ctx, e.bucketName(), u.Key, u.UploadID, 0, 1000)
+		parts, err := core.ListObjectParts(ctx, e.s3.Bucket, u.Key, u.UploadID, 0, 1000)
 		if err != nil {
 			t.Fatal(err)
 		}
