@@ -376,16 +376,32 @@ func usedFiles(t *testing.T, base, token string) int {
 
 // TestReplicaQuota: 30 concurrent uploads of one token, spread over three
 // replicas with --quota-files 5, store exactly 5 files; the other 25 are
-// refused with 403 envelopes and leave nothing behind.
+// refused with 403 envelopes and leave nothing behind. A byte quota that
+// holds 5 of the files holds across replicas the same way (its refusals
+// come mid-stream, as the bytes arrive).
 func TestReplicaQuota(t *testing.T) {
+	tests := []struct {
+		name  string
+		quota []string
+		size  int // of each file
+	}{
+		{"files", []string{"--quota-files", "5"}, 40 << 10},
+		{"bytes", []string{"--quota-bytes", "5MiB"}, 1<<20 - 1<<10}, // a request's Content-Length fits 1 MiB
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { testReplicaQuota(t, tt.quota, tt.size) })
+	}
+}
+
+func testReplicaQuota(t *testing.T, quota []string, size int) {
 	e := newReplicaEnv(t)
 	const token = "replica-quota-token-0123456789"
-	servers := e.start(t, 3, token, "--quota-files", "5", "--janitor-interval", "100ms")
+	servers := e.start(t, 3, token, append(quota, "--janitor-interval", "100ms")...)
 
 	const n = 30
 	results := make([]uploadResult, n)
 	errs := make([]error, n)
-	data := func(i int) []byte { return bytes.Repeat(fmt.Appendf(nil, "upload %d\n", i), 4000) }
+	data := func(i int) []byte { return bytes.Repeat(fmt.Appendf(nil, "upload %02d\n", i), size/10) }
 	start := make(chan struct{})
 	var wg sync.WaitGroup
 	for i := range n {
