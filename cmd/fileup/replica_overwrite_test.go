@@ -263,10 +263,13 @@ func checkShared(t *testing.T, servers []*serverProc, h *history) {
 // one keeps every file for an hour; phase two restarts the replicas with
 // a 1 s TTL, so that files expire while they are overwritten and swept.
 // After each phase the bucket holds only the live files' objects.
+//
+// The replicas keep replaced objects for 3 s (--garbage-delay), a margin
+// for downloads that found a version just before it was replaced.
 func TestReplicaOverwrites(t *testing.T) {
 	e := newReplicaEnv(t)
 	const token = "replica-overwrite-token-0123456789"
-	janitor := []string{"--janitor-interval", "100ms", "--garbage-delay", "2s"}
+	janitor := []string{"--janitor-interval", "100ms", "--garbage-delay", "3s"}
 	h := newHistory()
 
 	servers := e.start(t, 3, token, append(janitor, "--ttl", "1h")...)
