@@ -481,11 +481,14 @@ func (e *replicaEnv) storedPart(t *testing.T) string {
 // once --upload-lease has passed a surviving janitor releases its
 // reservation, so an upload that fits only without it succeeds, and
 // deletes its partial object and incomplete multipart upload.
+//
+// The lease is renewed only as bytes are read; 3 s leaves a live upload
+// whose reads wait on a part being sent to MinIO a margin of 1.5 s.
 func TestReplicaKilledMidUpload(t *testing.T) {
 	e := newReplicaEnv(t)
 	const token = "replica-kill-token-0123456789"
 	const quota, bigSize, afterSize = 40 << 20, 32 << 20, 16 << 20
-	servers := e.start(t, 3, token, "--quota-bytes", "40MiB", "--upload-lease", "2s",
+	servers := e.start(t, 3, token, "--quota-bytes", "40MiB", "--upload-lease", "3s",
 		"--janitor-interval", "100ms", "--garbage-delay", "1s")
 	ctx := context.Background()
 
