@@ -133,7 +133,9 @@ func NewS3(ctx context.Context, cfg S3Config) (*S3, error) {
 		return nil, fmt.Errorf("storage: s3: bucket %s: %w", cfg.Bucket, err)
 	}
 	if !exists {
-		if err := c.MakeBucket(ctx, cfg.Bucket, minio.MakeBucketOptions{Region: cfg.Region}); err != nil {
+		err := c.MakeBucket(ctx, cfg.Bucket, minio.MakeBucketOptions{Region: cfg.Region})
+		// Another server sharing the bucket may have created it since.
+		if err != nil && minio.ToErrorResponse(err).Code != "BucketAlreadyOwnedByYou" {
 			return nil, fmt.Errorf("storage: s3: creating bucket %s: %w", cfg.Bucket, err)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -28,6 +29,37 @@ func TestS3Conformance(t *testing.T) {
 		}
 		return s
 	})
+}
+
+// Servers sharing a bucket may start at once before it exists: each
+// NewS3 succeeds, whichever of them creates the bucket, and the bucket
+// gets the store's lifecycle rule once.
+func TestS3ConcurrentCreate(t *testing.T) {
+	for round := range 5 {
+		cfg := storagetest.S3FromEnv(t)
+		l := storage.LifecycleFor(time.Hour)
+		cfg.Lifecycle = &l
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Go(func() {
+				<-start
+				if _, err := storage.NewS3(context.Background(), cfg); err != nil {
+					t.Errorf("round %d: %v", round, err)
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		c, err := minio.New(cfg.Endpoint, &minio.Options{Creds: credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""), Region: cfg.Region})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lc, err := c.GetBucketLifecycle(context.Background(), cfg.Bucket)
+		if err != nil || len(lc.Rules) != 1 {
+			t.Errorf("round %d: lifecycle %+v, %v; want the store's one rule", round, lc, err)
+		}
+	}
 }
 
 // NewS3 merges the store's lifecycle rules into the bucket's: other rules

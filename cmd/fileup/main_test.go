@@ -78,6 +78,21 @@ var devTokenLine = regexp.MustCompile(`(?m)^  (fileup-dev-[0-9a-f]+)$`)
 // startServer starts `fileup serve` on a free port and waits for it.
 func startServer(t *testing.T, args ...string) *serverProc {
 	t.Helper()
+	return spawnServer(t, args...).wait(t)
+}
+
+// spawnedServer is a `fileup serve` process started but not yet known to
+// serve.
+type spawnedServer struct {
+	p       *serverProc
+	lines   <-chan string // its standard output
+	devMode bool          // it prints a development token
+}
+
+// spawnServer starts `fileup serve` on a free port; wait waits until it
+// serves. Several servers can start at once, as replicas do.
+func spawnServer(t *testing.T, args ...string) *spawnedServer {
+	t.Helper()
 	cmd := exec.Command(fileupBin, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -102,10 +117,17 @@ func startServer(t *testing.T, args ...string) *serverProc {
 		}
 		close(lines)
 	}()
+	return &spawnedServer{p: p, lines: lines, devMode: !hasTokenArg(args)}
+}
+
+// wait waits until the server serves, reading its address (and its
+// development token) from its output.
+func (s *spawnedServer) wait(t *testing.T) *serverProc {
+	t.Helper()
+	p, lines := s.p, s.lines
 	deadline := time.After(15 * time.Second)
-	devMode := !hasTokenArg(args)
 	tried := false // in dev mode, read through the suggested commands
-	for p.url == "" || (devMode && (p.token == "" || !tried)) {
+	for p.url == "" || (s.devMode && (p.token == "" || !tried)) {
 		select {
 		case line, ok := <-lines:
 			if !ok {
@@ -159,6 +181,9 @@ func TestUsageAndExitCodes(t *testing.T) {
 		{[]string{"upload", "--name", "n", "x", "y"}, exitUsage, "--name"},
 		{[]string{"serve", "--max-size", "lots"}, exitUsage, "invalid size"},
 		{[]string{"serve", "extra"}, exitUsage, "unexpected arguments"},
+		{[]string{"serve", "--garbage-delay", "0"}, exitUsage, "--garbage-delay must be positive"},
+		{[]string{"serve", "--garbage-delay", "-1s"}, exitUsage, "--garbage-delay must be positive"},
+		{[]string{"serve", "--garbage-delay", "soon"}, exitUsage, "invalid value"},
 		{[]string{"bench"}, exitUsage, "--base-url"},
 		{[]string{"bench", "--base-url", "http://127.0.0.1:1", "--token", "t", "--size", "0"}, exitUsage, "size"},
 	}

@@ -32,7 +32,7 @@ type serveFlags struct {
 	quotaFiles                                                    int64
 	uploadsPerToken                                               int
 	ttl, stall, writeTimeout, headerTimeout, idleTimeout          time.Duration
-	grace, janitor, lease                                         time.Duration
+	grace, janitor, lease, garbageDelay                           time.Duration
 }
 
 func serveFlagSet(stderr io.Writer) (*flag.FlagSet, *serveFlags) {
@@ -56,6 +56,7 @@ func serveFlagSet(stderr io.Writer) (*flag.FlagSet, *serveFlags) {
 	fs.DurationVar(&f.idleTimeout, "idle-timeout", 120*time.Second, "how long an idle keep-alive connection is kept")
 	fs.DurationVar(&f.grace, "shutdown-timeout", 30*time.Second, "on SIGINT/SIGTERM, how long in-flight requests may take to finish")
 	fs.DurationVar(&f.janitor, "janitor-interval", time.Minute, "how often expired files and dead uploads are cleaned up")
+	fs.DurationVar(&f.garbageDelay, "garbage-delay", catalog.DefaultGarbageDelay, "how long the bytes of a replaced or expired file stay in storage, so that downloads already reading them can finish, before the janitor deletes them")
 	fs.DurationVar(&f.lease, "upload-lease", server.DefaultUploadLease, "how long the upload of a server that died holds its quota reservation and storage before the janitor releases them")
 	fs.StringVar(&f.metricsAddr, "metrics-addr", envOr("FILEUP_METRICS_ADDR", ""), "serve /metrics on this separate address (e.g. 127.0.0.1:9091) instead of the main one; 'off': not at all")
 	fs.Var(&f.fetchAllow, "fetch-allow", "an address range (CIDR, e.g. 10.0.0.0/8) URL uploads may fetch from although it is not public, repeatable; loopback, private, link-local and cloud metadata addresses are refused otherwise")
@@ -87,7 +88,7 @@ func (f *serveFlags) check() string {
 		v    time.Duration
 	}{{"--stall-timeout", f.stall}, {"--write-timeout", f.writeTimeout}, {"--header-timeout", f.headerTimeout},
 		{"--idle-timeout", f.idleTimeout}, {"--shutdown-timeout", f.grace}, {"--janitor-interval", f.janitor},
-		{"--upload-lease", f.lease}} {
+		{"--upload-lease", f.lease}, {"--garbage-delay", f.garbageDelay}} {
 		if d.v <= 0 {
 			return d.name + " must be positive"
 		}
@@ -115,7 +116,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	if err != nil {
 		return err
 	}
-	cat, dbDesc, err := openCatalog(ctx, f.db, f.store)
+	cat, dbDesc, err := openCatalog(ctx, f.db, f.store, catalog.Options{GarbageDelay: f.garbageDelay})
 	if err != nil {
 		return err
 	}
@@ -291,11 +292,11 @@ func openStore(ctx context.Context, spec string, ttl time.Duration) (storage.Sto
 
 // openCatalog opens the catalog named by dsn, or the default SQLite file
 // for the store.
-func openCatalog(ctx context.Context, dsn, store string) (catalog.Catalog, string, error) {
+func openCatalog(ctx context.Context, dsn, store string, opts catalog.Options) (catalog.Catalog, string, error) {
 	if dsn == "" {
 		dsn = "sqlite:" + filepath.Join(store, "fileup.db")
 	}
-	cat, err := catalog.Open(ctx, dsn, catalog.Options{})
+	cat, err := catalog.Open(ctx, dsn, opts)
 	if err != nil {
 		return nil, "", err
 	}
