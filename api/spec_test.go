@@ -267,7 +267,7 @@ func TestDownloadRouteMatchesDownloadURL(t *testing.T) {
 	if !strings.Contains(example, route+"file_abc123") {
 		t.Fatalf("download_url example %q is not under %s", example, route)
 	}
-	param := doc.Paths.Find(route + "{file_id}").Get.Parameters.GetByInAndName("path", "file_id")
+	param := doc.Paths.Find(route+"{file_id}").Get.Parameters.GetByInAndName("path", "file_id")
 	if param == nil || !param.Required || !param.Schema.Value.Type.Is("string") || param.Schema.Value.Example != "file_abc123" {
 		t.Errorf("file_id parameter = %+v", param)
 	}
