@@ -96,6 +96,33 @@ func (s *Server) catalogError(ctx context.Context, err error) *apiError {
 	return errorf(http.StatusInternalServerError, "Internal server error")
 }
 
+// keepAlive renews the upload's lease every third of it until the
+// returned function is called, so that an upload whose bytes stop
+// flowing for a while (a slow S3 part, a client pausing under the stall
+// timeout) is never taken for the upload of a dead process.
+func (in *ingest) keepAlive(ctx context.Context) (stop func()) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(in.s.cfg.UploadLease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			now := in.s.now()
+			// No bytes: a renewal never fails on the quota.
+			if err := in.s.cat.Reserve(ctx, in.object, 0, now.Add(in.s.cfg.UploadLease), catalog.Limits{}, now); err != nil && ctx.Err() == nil {
+				in.s.log.WarnContext(ctx, "renewing an upload's lease failed", "err", err)
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
+}
+
 // meter counts the bytes of src against the upload's reservation,
 // reserving more as they arrive and renewing the lease, and fails the
 // read with a *apiError (403) when the tenant's byte quota is exceeded.

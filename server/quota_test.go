@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/fileup/fileup/server"
 )
@@ -247,4 +248,38 @@ func (u *pipedUpload) finish() (int, []byte) {
 	u.pw.Close()
 	r := <-u.result
 	return r.status, r.body
+}
+
+// An upload whose bytes stop for longer than its lease (a client pausing
+// under the stall timeout, a slow S3 part) keeps its lease alive: the
+// janitor, sweeping all the while, never takes it for the upload of a
+// dead process, and it is stored once its bytes resume.
+func TestLeaseRenewedWhileIdle(t *testing.T) {
+	e := newEnv(t, func(c *server.Config) {
+		c.Now = time.Now // leases run on the real clock here
+		c.UploadLease = 900 * time.Millisecond
+		c.QuotaFiles = 10
+	})
+	u := startUpload(t, e, tokenA, "idle", "f")
+	u.write(randomBytes(1000))
+	stop := make(chan struct{})
+	swept := make(chan struct{})
+	go func() {
+		defer close(swept)
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(50 * time.Millisecond):
+				e.server.Sweep(context.Background())
+			}
+		}
+	}()
+	time.Sleep(2500 * time.Millisecond) // the pause under test: nearly three leases
+	close(stop)
+	<-swept
+	u.write(randomBytes(1000))
+	if status, body := u.finish(); status != http.StatusOK {
+		t.Fatalf("an upload idle for three leases: %d %s", status, body)
+	}
 }

@@ -264,6 +264,7 @@ func (s *Server) receive(ctx context.Context, in *ingest, src source, opts stora
 		return catalog.File{}, aerr
 	}
 	defer in.abort(ctx)
+	defer in.keepAlive(ctx)()
 	w, err := in.write(ctx, src, opts)
 	if err != nil {
 		return catalog.File{}, s.putError(ctx, err, src)
