@@ -71,7 +71,7 @@ func (e *env) wantNothingStored(token string) {
 // success envelope.
 type uploaded struct {
 	url, name, path, mime, original string
-	size                               int64
+	size                            int64
 }
 
 // decodeUpload reads a 200 answer of either API (api "kie" or "evolink").
