@@ -3,9 +3,15 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"mime/multipart"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fileup/fileup/catalog"
 )
@@ -90,4 +96,99 @@ func decodeUpload(t testing.TB, api string, resp *http.Response, body []byte) up
 		t.Fatalf("evolink answer without data: %s", body)
 	}
 	return uploaded{url: *d.FileUrl, name: *d.FileName, path: *d.UploadPath, mime: *d.MimeType, original: *d.OriginalName, size: *d.FileSize}
+}
+
+// formStream is a multipart upload whose file the test writes piece by
+// piece, with the request's headers of its choosing.
+type formStream struct {
+	t      testing.TB
+	pw     *io.PipeWriter
+	mw     *multipart.Writer
+	w      io.Writer
+	result chan pipedResult
+}
+
+// startForm sends the request's headers, the fields and the file part's
+// header; the file's bytes are left to write. hdr may be nil.
+func (e *env) startForm(path, token string, hdr http.Header, fields ...part) *formStream {
+	e.t.Helper()
+	pr, pw := io.Pipe()
+	f := &formStream{t: e.t, pw: pw, mw: multipart.NewWriter(pw), result: make(chan pipedResult, 1)}
+	req, err := http.NewRequest(http.MethodPost, e.srv.URL+path, pr)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	maps.Copy(req.Header, hdr)
+	req.Header.Set("Content-Type", f.mw.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+token)
+	go func() {
+		defer pr.Close()
+		resp, err := e.client.Do(req)
+		if err != nil {
+			f.result <- pipedResult{body: []byte(err.Error())}
+			return
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		f.result <- pipedResult{resp.StatusCode, body}
+	}()
+	for _, p := range fields {
+		if err := f.mw.WriteField(p.name, p.value); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	if f.w, err = f.mw.CreateFormFile("file", "stream.png"); err != nil {
+		e.t.Fatal(err)
+	}
+	return f
+}
+
+func (f *formStream) write(p []byte) {
+	f.t.Helper()
+	if _, err := f.w.Write(p); err != nil {
+		f.t.Fatalf("writing the upload: %v", err)
+	}
+}
+
+// finish ends the form and returns the server's answer.
+func (f *formStream) finish() (int, []byte) {
+	f.t.Helper()
+	if err := f.mw.Close(); err != nil {
+		f.t.Fatalf("closing the form: %v", err)
+	}
+	f.pw.Close()
+	r := <-f.result
+	return r.status, r.body
+}
+
+// answer returns the server's answer without finishing the body (for a
+// request the server refuses early); the body is cut afterwards.
+func (f *formStream) answer() (int, []byte) {
+	f.t.Helper()
+	select {
+	case r := <-f.result:
+		f.pw.CloseWithError(errors.New("answered"))
+		return r.status, r.body
+	case <-time.After(10 * time.Second):
+		f.pw.CloseWithError(errors.New("no answer"))
+		f.t.Fatal("no answer to an unfinished upload within 10 s")
+		return 0, nil
+	}
+}
+
+// waitInFlight waits until the server counts n uploads in flight.
+func (e *env) waitInFlight(n int) {
+	e.t.Helper()
+	want := fmt.Sprintf("\nfileup_uploads_in_flight %d\n", n)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, m := e.get(e.srv.URL + "/metrics")
+		if strings.Contains(string(m), want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("never %d uploads in flight:\n%s", n, m)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
