@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -61,6 +62,7 @@ func originFiles(limit int) http.HandlerFunc {
 			w.Write([]byte("plain text, whatever the header says"))
 		case p == "/big": // declared too large
 			w.Header().Set("Content-Type", "image/png")
+			w.Header().Set("Content-Length", strconv.Itoa(limit+1))
 			w.Write(append(append([]byte{}, pngBytes...), make([]byte, limit+1-len(pngBytes))...))
 		case p == "/big-chunked": // too large, found out while streaming
 			w.Write(pngBytes)
