@@ -14,10 +14,11 @@ import (
 	"github.com/fileup/fileup/server"
 )
 
-// jsonAPI is one vendor's JSON upload route and its field names.
+// jsonAPI is one vendor's JSON upload route and its field names: data
+// is the Base64 field or the URL field.
 type jsonAPI struct {
-	api, path               string
-	data, pathField, nameFl string
+	api, path                  string
+	data, pathField, nameField string
 }
 
 var base64APIs = []jsonAPI{
@@ -38,12 +39,12 @@ func TestBase64Upload(t *testing.T) {
 				name string
 				kv   []string
 			}{
-				{"plain base64", []string{a.pathField, "b64", a.nameFl, "p.png", a.data, b64(pngBytes)}},
-				{"data URL", []string{a.pathField, "b64", a.nameFl, "p.png", a.data, "data:image/png;base64," + b64(pngBytes)}},
-				{"fields after the data", []string{a.data, b64(pngBytes), a.pathField, "b64", a.nameFl, "p.png"}},
-				{"data between the fields", []string{a.pathField, "b64", a.data, b64(pngBytes), a.nameFl, "p.png"}},
+				{"plain base64", []string{a.pathField, "b64", a.nameField, "p.png", a.data, b64(pngBytes)}},
+				{"data URL", []string{a.pathField, "b64", a.nameField, "p.png", a.data, "data:image/png;base64," + b64(pngBytes)}},
+				{"fields after the data", []string{a.data, b64(pngBytes), a.pathField, "b64", a.nameField, "p.png"}},
+				{"data between the fields", []string{a.pathField, "b64", a.data, b64(pngBytes), a.nameField, "p.png"}},
 				// The data URL says GIF; the bytes are a PNG: the bytes win.
-				{"type from the bytes", []string{a.pathField, "b64", a.nameFl, "p.png", a.data, "data:image/gif;base64," + b64(pngBytes)}},
+				{"type from the bytes", []string{a.pathField, "b64", a.nameField, "p.png", a.data, "data:image/gif;base64," + b64(pngBytes)}},
 			}
 			for _, tc := range ok {
 				t.Run(tc.name, func(t *testing.T) {
@@ -82,7 +83,7 @@ func TestBase64BadRequests(t *testing.T) {
 				{"data not a string", `{"` + a.pathField + `":"x","` + a.data + `":12}`, "must be a string"},
 				{"path not a string", `{"` + a.pathField + `":["x"],"` + a.data + `":"` + png + `"}`, "must be a string"},
 				{"data twice", obj(a.pathField, "x", a.data, png, a.data, png), "the data field was sent twice"},
-				{"missing data", obj(a.pathField, "x", a.nameFl, "n.png"), "Missing required parameter: " + a.data},
+				{"missing data", obj(a.pathField, "x", a.nameField, "n.png"), "Missing required parameter: " + a.data},
 				{"empty object", `{}`, "Missing required parameter: " + a.data},
 				{"bad path after the data", obj(a.data, png, a.pathField, "../x"), "Invalid " + a.pathField},
 			}
@@ -122,21 +123,26 @@ func TestBase64KieSniffsText(t *testing.T) {
 // MaxUploadSize is stored, one byte more is 413 and stores nothing.
 func TestBase64SizeLimit(t *testing.T) {
 	const limit = 64 << 10
-	for _, a := range base64APIs {
-		t.Run(a.api, func(t *testing.T) {
-			e := newEnv(t, func(c *server.Config) { c.MaxUploadSize = limit })
-			file := func(n int) []byte { // an image, for evolink
-				return append(append([]byte{}, pngBytes...), randomBytes(n-len(pngBytes))...)
-			}
-			resp, body := e.postJSON(a.path, tokenA, jsonObject(t, a.pathField, "s", a.data, b64(file(limit+1))))
-			wantEnvelope(t, resp, body, http.StatusRequestEntityTooLarge, fmt.Sprintf("File too large: limit is %d bytes", limit))
-			e.wantNothingStored(tokenA)
+	for _, be := range backends {
+		for _, a := range base64APIs {
+			t.Run(be.name+"/"+a.api, func(t *testing.T) {
+				testBase64SizeLimit(t, be.newEnv(t, func(c *server.Config) { c.MaxUploadSize = limit }), a, limit)
+			})
+		}
+	}
+}
 
-			resp, body = e.postJSON(a.path, tokenA, jsonObject(t, a.pathField, "s", a.data, b64(file(limit))))
-			if got := decodeUpload(t, a.api, resp, body); got.size != limit {
-				t.Errorf("size %d, want %d", got.size, limit)
-			}
-		})
+func testBase64SizeLimit(t *testing.T, e *env, a jsonAPI, limit int) {
+	file := func(n int) []byte { // an image, for evolink
+		return append(append([]byte{}, pngBytes...), randomBytes(n-len(pngBytes))...)
+	}
+	resp, body := e.postJSON(a.path, tokenA, jsonObject(t, a.pathField, "s", a.data, b64(file(limit+1))))
+	wantEnvelope(t, resp, body, http.StatusRequestEntityTooLarge, fmt.Sprintf("File too large: limit is %d bytes", limit))
+	e.wantNothingStored(tokenA)
+
+	resp, body = e.postJSON(a.path, tokenA, jsonObject(t, a.pathField, "s", a.data, b64(file(limit))))
+	if got := decodeUpload(t, a.api, resp, body); got.size != int64(limit) {
+		t.Errorf("size %d, want %d", got.size, limit)
 	}
 }
 
@@ -144,8 +150,15 @@ func TestBase64SizeLimit(t *testing.T) {
 // sent: the server answers 413 with the client's body unfinished, so it
 // neither waits for nor holds the whole body.
 func TestBase64TooLargeMidStream(t *testing.T) {
-	const limit = 64 << 10
-	e := newEnv(t, func(c *server.Config) { c.MaxUploadSize = limit })
+	for _, be := range backends {
+		t.Run(be.name, func(t *testing.T) {
+			const limit = 64 << 10
+			testBase64TooLargeMidStream(t, be.newEnv(t, func(c *server.Config) { c.MaxUploadSize = limit }), limit)
+		})
+	}
+}
+
+func testBase64TooLargeMidStream(t *testing.T, e *env, limit int) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	pr, pw := io.Pipe()

@@ -50,7 +50,12 @@ func (e *env) evolinkID(resp *http.Response, body []byte) (id, url string) {
 // file id and URL, one file stored and charged once, even when the retry
 // sends other bytes. Keys are per token and per operation.
 func TestIdempotencyKey(t *testing.T) {
-	e := newEnv(t, func(c *server.Config) { c.QuotaFiles = 10 })
+	for _, be := range backends {
+		t.Run(be.name, func(t *testing.T) { testIdempotencyKey(t, be.newEnv(t, func(c *server.Config) { c.QuotaFiles = 10 })) })
+	}
+}
+
+func testIdempotencyKey(t *testing.T, e *env) {
 	const key = "upload-2026-11-01-0001"
 	img := append(append([]byte{}, pngBytes...), "first"...)
 	ct, first := formBody(t, field("upload_path", "idem"), file("a.png", img))
@@ -66,7 +71,7 @@ func TestIdempotencyKey(t *testing.T) {
 	if u := e.usage(tokenA); u.Files != 1 || u.Bytes != int64(len(img)) {
 		t.Errorf("usage %+v, want the one file charged once", u)
 	}
-	if objs := e.objects(); len(objs) != 1 {
+	if objs := e.stored(); len(objs) != 1 {
 		t.Errorf("objects %v, want one", objs)
 	}
 
@@ -176,7 +181,14 @@ func (p *dropProxy) drop(c net.Conn, target string) {
 // never heard) and its retry with the same key store one file, charged
 // once, and the retry is told about that file.
 func TestIdempotencyKeyLostAnswer(t *testing.T) {
-	e := newEnv(t, func(c *server.Config) { c.QuotaFiles = 10 })
+	for _, be := range backends {
+		t.Run(be.name, func(t *testing.T) {
+			testIdempotencyKeyLostAnswer(t, be.newEnv(t, func(c *server.Config) { c.QuotaFiles = 10 }))
+		})
+	}
+}
+
+func testIdempotencyKeyLostAnswer(t *testing.T, e *env) {
 	proxy := newDropProxy(t, e.srv.Listener.Addr().String())
 	// No file name: a retry stored anew would be a second file.
 	ct, body := formBody(t, field("upload_path", "lost"), file("l.png", pngBytes))
@@ -202,7 +214,7 @@ func TestIdempotencyKeyLostAnswer(t *testing.T) {
 	if u := e.usage(tokenA); u.Files != 1 || u.Bytes != int64(len(pngBytes)) {
 		t.Errorf("usage %+v after a lost answer and its retry, want one file charged once", u)
 	}
-	if objs := e.objects(); len(objs) != 1 {
+	if objs := e.stored(); len(objs) != 1 {
 		t.Errorf("objects %v, want one", objs)
 	}
 	if _, got := e.get(url); !bytes.Equal(got, pngBytes) {
@@ -214,7 +226,14 @@ func TestIdempotencyKeyLostAnswer(t *testing.T) {
 // second is answered with the first one's file, and its own bytes are
 // dropped.
 func TestIdempotencyKeyConcurrentRetries(t *testing.T) {
-	e := newEnv(t, func(c *server.Config) { c.QuotaFiles = 10 })
+	for _, be := range backends {
+		t.Run(be.name, func(t *testing.T) {
+			testIdempotencyKeyConcurrentRetries(t, be.newEnv(t, func(c *server.Config) { c.QuotaFiles = 10 }))
+		})
+	}
+}
+
+func testIdempotencyKeyConcurrentRetries(t *testing.T, e *env) {
 	hdr := http.Header{server.IdempotencyHeader: {"concurrent-1"}}
 	a := e.startForm(evolinkPath, tokenA, hdr, field("upload_path", "c"))
 	a.write(pngBytes)
@@ -236,7 +255,7 @@ func TestIdempotencyKeyConcurrentRetries(t *testing.T) {
 	if u := e.usage(tokenA); u.Files != 1 || u.Bytes != int64(len(pngBytes))+1 {
 		t.Errorf("usage %+v, want one file", u)
 	}
-	if objs := e.objects(); len(objs) != 1 {
+	if objs := e.stored(); len(objs) != 1 {
 		t.Errorf("objects %v, want the first upload's only", objs)
 	}
 }

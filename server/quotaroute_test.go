@@ -62,6 +62,31 @@ func (e *env) uploadN(token string, n int) {
 // max_files from QuotaFiles, remain_files what is left (never negative),
 // both absent when files are unlimited; expired files do not count.
 func TestQuotaRoute(t *testing.T) {
+	for _, be := range backends {
+		t.Run(be.name, func(t *testing.T) { testQuotaRoute(t, be.newEnv) })
+	}
+	t.Run("unlimited", func(t *testing.T) {
+		e := newEnv(t, nil)
+		e.uploadN(tokenA, 2)
+		wantQuota(t, e.quota(tokenA), 2, -1, -1)
+		_, body := e.do(http.MethodGet, evolinkQuotaPath, tokenA, "", nil)
+		for _, key := range []string{`"max_files"`, `"remain_files"`, `"quota_reason"`} {
+			if bytes.Contains(body, []byte(key)) {
+				t.Errorf("unlimited quota sends %s: %s", key, body)
+			}
+		}
+	})
+	t.Run("authentication", func(t *testing.T) {
+		e := newEnv(t, nil)
+		for _, token := range []string{"", "not-a-token-0123456789"} {
+			resp, body := e.do(http.MethodGet, evolinkQuotaPath, token, "", nil)
+			wantEnvelope(t, resp, body, http.StatusUnauthorized, "Authentication failed")
+		}
+	})
+}
+
+// testQuotaRoute runs the quota route's counting tests on one backend.
+func testQuotaRoute(t *testing.T, newEnv func(testing.TB, func(*server.Config)) *env) {
 	t.Run("limited", func(t *testing.T) {
 		e := newEnv(t, func(c *server.Config) { c.QuotaFiles = 3 })
 		wantQuota(t, e.quota(tokenA), 0, 3, 3)
@@ -78,17 +103,6 @@ func TestQuotaRoute(t *testing.T) {
 		lower := newEnvWith(t, e.store, e.cat, e.root, func(c *server.Config) { c.QuotaFiles = 1 })
 		wantQuota(t, lower.quota(tokenA), 3, 1, 0)
 	})
-	t.Run("unlimited", func(t *testing.T) {
-		e := newEnv(t, nil)
-		e.uploadN(tokenA, 2)
-		wantQuota(t, e.quota(tokenA), 2, -1, -1)
-		_, body := e.do(http.MethodGet, evolinkQuotaPath, tokenA, "", nil)
-		for _, key := range []string{`"max_files"`, `"remain_files"`, `"quota_reason"`} {
-			if bytes.Contains(body, []byte(key)) {
-				t.Errorf("unlimited quota sends %s: %s", key, body)
-			}
-		}
-	})
 	t.Run("expired files do not count", func(t *testing.T) {
 		e := newEnv(t, func(c *server.Config) { c.QuotaFiles, c.TTL = 5, time.Hour })
 		e.uploadN(tokenA, 2)
@@ -97,12 +111,5 @@ func TestQuotaRoute(t *testing.T) {
 		e.now.Advance(30*time.Minute + time.Second) // A's files have expired, not B's
 		wantQuota(t, e.quota(tokenA), 0, 5, 5)
 		wantQuota(t, e.quota(tokenB), 1, 5, 4)
-	})
-	t.Run("authentication", func(t *testing.T) {
-		e := newEnv(t, nil)
-		for _, token := range []string{"", "not-a-token-0123456789"} {
-			resp, body := e.do(http.MethodGet, evolinkQuotaPath, token, "", nil)
-			wantEnvelope(t, resp, body, http.StatusUnauthorized, "Authentication failed")
-		}
 	})
 }

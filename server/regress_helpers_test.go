@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/fileup/fileup/catalog"
+	"github.com/fileup/fileup/server"
 )
 
 // The JSON upload routes of both APIs.
@@ -61,11 +62,27 @@ func (e *env) usage(token string) catalog.Usage {
 	return u
 }
 
-// wantNothingStored asserts that the disk store holds no object and
-// token's tenant no file.
+// backends are the two stores and catalogs tests that touch storage run
+// against: disk + SQLite, and MinIO + PostgreSQL (skipped without them).
+var backends = []struct {
+	name   string
+	newEnv func(testing.TB, func(*server.Config)) *env
+}{{"disk", newEnv}, {"s3", newS3Env}}
+
+// stored lists the objects in e's store, disk or S3.
+func (e *env) stored() []string {
+	e.t.Helper()
+	if e.bucket != "" {
+		return s3Keys(e.t, e)
+	}
+	return e.objects()
+}
+
+// wantNothingStored asserts that the store holds no object and token's
+// tenant no file.
 func (e *env) wantNothingStored(token string) {
 	e.t.Helper()
-	if objs := e.objects(); len(objs) != 0 {
+	if objs := e.stored(); len(objs) != 0 {
 		e.t.Errorf("the store holds %v, want nothing", objs)
 	}
 	if u := e.usage(token); u != (catalog.Usage{}) {

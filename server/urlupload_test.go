@@ -98,7 +98,7 @@ func TestURLUpload(t *testing.T) {
 				original string
 			}{
 				{"name from the URL", []string{a.pathField, "u", a.data, o.srv.URL + "/pics/photo.png"}, "u", "photo.png", "photo.png"},
-				{"name given", []string{a.data, o.srv.URL + "/pics/photo.png", a.pathField, "u", a.nameFl, "mine.png"}, "u", "mine.png", "photo.png"},
+				{"name given", []string{a.data, o.srv.URL + "/pics/photo.png", a.pathField, "u", a.nameField, "mine.png"}, "u", "mine.png", "photo.png"},
 				{"percent-encoded name", []string{a.pathField, "u", a.data, o.srv.URL + "/a%20b.png?x=1"}, "u", "a b.png", "a b.png"},
 			}
 			if a.api == "evolink" {
@@ -210,24 +210,26 @@ func urlQueryEscape(s string) string {
 func TestURLUploadRemoteFailures(t *testing.T) {
 	const limit = 64 << 10
 	o := newOrigin(t, "127.0.0.1:0", originFiles(limit))
-	for _, a := range urlAPIs {
-		t.Run(a.api, func(t *testing.T) {
-			e := newEnv(t, func(c *server.Config) { c.FetchAllow, c.MaxUploadSize = allowLoopback1, limit })
-			tests := []struct {
-				path   string
-				status int
-				msg    string
-			}{
-				{"/big", http.StatusRequestEntityTooLarge, fmt.Sprintf("File too large: limit is %d bytes", limit)},
-				{"/big-chunked", http.StatusRequestEntityTooLarge, fmt.Sprintf("File too large: limit is %d bytes", limit)},
-				{"/missing", http.StatusBadRequest, "the remote answered 404 Not Found"},
-			}
-			for _, tt := range tests {
-				resp, body := e.postJSON(a.path, tokenA, jsonObject(t, a.pathField, "u", a.data, o.srv.URL+tt.path))
-				wantEnvelope(t, resp, body, tt.status, tt.msg)
-			}
-			e.wantNothingStored(tokenA)
-		})
+	for _, be := range backends {
+		for _, a := range urlAPIs {
+			t.Run(be.name+"/"+a.api, func(t *testing.T) {
+				e := be.newEnv(t, func(c *server.Config) { c.FetchAllow, c.MaxUploadSize = allowLoopback1, limit })
+				tests := []struct {
+					path   string
+					status int
+					msg    string
+				}{
+					{"/big", http.StatusRequestEntityTooLarge, fmt.Sprintf("File too large: limit is %d bytes", limit)},
+					{"/big-chunked", http.StatusRequestEntityTooLarge, fmt.Sprintf("File too large: limit is %d bytes", limit)},
+					{"/missing", http.StatusBadRequest, "the remote answered 404 Not Found"},
+				}
+				for _, tt := range tests {
+					resp, body := e.postJSON(a.path, tokenA, jsonObject(t, a.pathField, "u", a.data, o.srv.URL+tt.path))
+					wantEnvelope(t, resp, body, tt.status, tt.msg)
+				}
+				e.wantNothingStored(tokenA)
+			})
+		}
 	}
 }
 
