@@ -211,6 +211,11 @@ func withDefaults(cfg Config) Config {
 	return cfg
 }
 
+// CheckToken reports whether New accepts token, with allowShort as
+// Config.AllowShortTokens, so that a command can refuse a weak token as a
+// usage error before it opens anything.
+func CheckToken(token string, allowShort bool) error { return checkToken(token, allowShort) }
+
 func checkToken(t string, allowShort bool) error {
 	switch {
 	case t == "" || strings.ContainsAny(t, " \t\r\n"):

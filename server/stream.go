@@ -267,7 +267,7 @@ func (s *Server) receive(ctx context.Context, in *ingest, src source, opts stora
 	defer in.keepAlive(ctx)()
 	w, err := in.write(ctx, src, opts)
 	if err != nil {
-		return catalog.File{}, s.putError(ctx, err, src)
+		return catalog.File{}, s.putError(ctx, err, src, in.object)
 	}
 	dir, name, aerr := place()
 	if aerr != nil {
@@ -291,8 +291,9 @@ func (s *Server) receive(ctx context.Context, in *ingest, src source, opts stora
 	return stored, nil
 }
 
-// putError maps a failed Put to the client's error.
-func (s *Server) putError(ctx context.Context, err error, src source) *apiError {
+// putError maps a failed Put of object to the client's error; the log
+// names neither the object nor the store's paths.
+func (s *Server) putError(ctx context.Context, err error, src source, object string) *apiError {
 	var aerr *apiError
 	switch {
 	case errors.As(err, &aerr):
@@ -302,6 +303,6 @@ func (s *Server) putError(ctx context.Context, err error, src source) *apiError 
 	case src.sourceErr() != nil:
 		return src.sourceErr()
 	}
-	s.log.ErrorContext(ctx, "storage write failed", "err", err)
+	s.log.ErrorContext(ctx, "storage write failed", "err", redact(err, object))
 	return errorf(http.StatusInternalServerError, "Internal server error: the file could not be stored")
 }

@@ -111,6 +111,11 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	if err != nil {
 		return err
 	}
+	for _, t := range tokens {
+		if err := server.CheckToken(t, f.allowShortTokens); err != nil {
+			return usageErr(fs, "%s", strings.TrimPrefix(err.Error(), "server: "))
+		}
+	}
 	logger := newLogger(f.logFormat, stderr)
 	st, desc, err := openStore(ctx, f.store, f.ttl)
 	if err != nil {
