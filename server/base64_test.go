@@ -74,7 +74,7 @@ func TestBase64BadRequests(t *testing.T) {
 			tests := []struct {
 				name, body, msg string
 			}{
-				{"invalid base64", obj(a.pathField, "x", a.data, "iVBO*w0K"), "Invalid Base64 data in \"" + a.data + "\""},
+				{"invalid base64", obj(a.pathField, "x", a.data, "iVBO*w0K"), "Base64 decoding failed: Invalid Base64 format"},
 				{"invalid base64 in a data URL", obj(a.pathField, "x", a.data, "data:image/png;base64,%%%%"), "Invalid Base64"},
 				{"truncated JSON", `{"` + a.pathField + `":"x","` + a.data + `":"` + png[:20], "the request body ended early"},
 				{"not an object", `["` + png + `"]`, "Invalid JSON"},
