@@ -25,7 +25,7 @@ func beginCommit(c catalog.Catalog, tenant string, i int64) error {
 	if err := c.Begin(ctx, catalog.Upload{Object: s, Tenant: tenant, Bytes: 1024, Lease: now.Add(time.Minute)}, benchLimits, now); err != nil {
 		return err
 	}
-	_, err := c.Commit(ctx, f, nil, now)
+	_, err := c.Commit(ctx, f, nil, catalog.Limits{}, now)
 	return err
 }
 

@@ -186,6 +186,11 @@ type Upload struct {
 	// the upload and must be new.
 	Object string
 	Tenant string
+	// Path and Name are where the file will be stored, when that is known
+	// as the upload begins (both empty otherwise). An upload to the name
+	// of a live file replaces it and adds no file, so Begin reserves no
+	// file for it: a tenant at its file limit can still replace its files.
+	Path, Name string
 	// Bytes is the reservation Begin makes (0 or more); Reserve adds to it.
 	Bytes int64
 	// Lease is when the reservation lapses unless renewed by Reserve.
@@ -242,10 +247,10 @@ type Catalog interface {
 	// of several processes starting at once, all get the same.
 	InitSetting(ctx context.Context, key, value string) (string, error)
 
-	// Begin records an upload and reserves one file and u.Bytes bytes for
-	// u.Tenant within limits. Before refusing with a *QuotaError, it
-	// removes the tenant's files expired at now, so expired files never
-	// count against a quota.
+	// Begin records an upload and reserves one file (none when u names a
+	// live file it will replace) and u.Bytes bytes for u.Tenant within
+	// limits. Before refusing with a *QuotaError, it removes the tenant's
+	// files expired at now, so expired files never count against a quota.
 	Begin(ctx context.Context, u Upload, limits Limits, now time.Time) error
 	// Reserve adds bytes to an upload's reservation within limits.Bytes
 	// (a *QuotaError when they do not fit, leaving the reservation as it
@@ -259,15 +264,18 @@ type Catalog interface {
 	//     Link; an expired one is removed likewise but f keeps its own Link;
 	//   - the tenant's usage grows by f.Size and one file, less the
 	//     replaced file's size and one file, and the upload's reservation
-	//     is released (the reservation is not checked again: the bytes
-	//     were reserved while they arrived);
+	//     is released (the bytes are not checked again: they were
+	//     reserved while they arrived; an upload that reserved no file
+	//     because it meant to replace one, and finds none to replace,
+	//     needs a file within limits.Files now, else Commit returns a
+	//     *QuotaError and commits nothing);
 	//   - rec, if not nil, is stored with rec.File set to the stored file;
 	//     if an unexpired record with its (Tenant, Scope, Key) exists,
 	//     nothing of the above happens, the upload is aborted, and Commit
 	//     returns a *ReplayError holding that record.
 	// It returns the file as stored. ErrUploadGone if the upload no
 	// longer exists (nothing is committed then).
-	Commit(ctx context.Context, f File, rec *Record, now time.Time) (File, error)
+	Commit(ctx context.Context, f File, rec *Record, limits Limits, now time.Time) (File, error)
 	// Abort releases an upload's reservation and queues its object for
 	// deletion at once. Aborting an upload that no longer exists is not an
 	// error.

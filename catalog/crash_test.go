@@ -87,7 +87,7 @@ func commitUntilKilled(dsn string) {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(2)
 		}
-		if _, err := c.Commit(ctx, f, nil, crashTime); err != nil {
+		if _, err := c.Commit(ctx, f, nil, catalog.Limits{}, crashTime); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(2)
 		}

@@ -71,16 +71,20 @@ func (c *sqlCatalog) dropFile(ctx context.Context, tx conn, f File, now time.Tim
 }
 
 // Commit makes f the live file at (f.Tenant, f.Path, f.Name).
-func (c *sqlCatalog) Commit(ctx context.Context, f File, rec *Record, now time.Time) (File, error) {
+func (c *sqlCatalog) Commit(ctx context.Context, f File, rec *Record, limits Limits, now time.Time) (File, error) {
 	if err := firstErr(checkFile(f), checkRecord(rec, f)); err != nil {
 		return File{}, err
 	}
 	var out File
 	var replay *ReplayError
 	err := c.withTx(ctx, func(tx conn) (err error) {
-		out, replay, err = c.commit(ctx, tx, stored(f), rec, now)
+		out, replay, err = c.commit(ctx, tx, stored(f), rec, limits, now)
 		return err
 	})
+	var q *QuotaError
+	if errors.As(err, &q) {
+		return File{}, q
+	}
 	if err == nil && replay != nil {
 		return File{}, replay
 	}
@@ -90,8 +94,8 @@ func (c *sqlCatalog) Commit(ctx context.Context, f File, rec *Record, now time.T
 	return out, nil
 }
 
-// commit is Commit's transaction.
-func (c *sqlCatalog) commit(ctx context.Context, tx conn, f File, rec *Record, now time.Time) (File, *ReplayError, error) {
+// commit is Commit's transaction. A *QuotaError it returns rolls it back.
+func (c *sqlCatalog) commit(ctx context.Context, tx conn, f File, rec *Record, limits Limits, now time.Time) (File, *ReplayError, error) {
 	u, err := takeUpload(ctx, tx, f.Object)
 	if err != nil {
 		return File{}, nil, err
@@ -99,7 +103,8 @@ func (c *sqlCatalog) commit(ctx context.Context, tx conn, f File, rec *Record, n
 	if u.tenant != f.Tenant {
 		return File{}, nil, fmt.Errorf("%w: object %q was begun by another tenant", ErrUploadGone, f.Object)
 	}
-	if _, err := lockTenant(ctx, tx, f.Tenant); err != nil {
+	t, err := lockTenant(ctx, tx, f.Tenant)
+	if err != nil {
 		return File{}, nil, err
 	}
 	old, err := fileAt(ctx, tx, f.Tenant, f.Path, f.Name)
@@ -107,8 +112,18 @@ func (c *sqlCatalog) commit(ctx context.Context, tx conn, f File, rec *Record, n
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return File{}, nil, err
 	}
-	if found && !old.Expired(now) {
+	replaces := found && !old.Expired(now)
+	if replaces {
 		f.Link = old.Link
+	} else if u.files == 0 {
+		// It reserved no file to replace one that is gone: it needs one
+		// now (an expired file there is removed below, freeing its own).
+		if found {
+			t.usedFiles--
+		}
+		if q := t.over(limits, 1, 0); q != nil {
+			return File{}, nil, q
+		}
 	}
 	if rec != nil {
 		first, err := putRecord(ctx, tx, *rec, f, now)
@@ -119,7 +134,7 @@ func (c *sqlCatalog) commit(ctx context.Context, tx conn, f File, rec *Record, n
 			return File{}, first, err
 		}
 	}
-	d := delta{usedBytes: f.Size, usedFiles: 1, reservedBytes: -u.bytes, reservedFiles: -1}
+	d := delta{usedBytes: f.Size, usedFiles: 1, reservedBytes: -u.bytes, reservedFiles: -u.files}
 	if found {
 		dropped, err := c.dropFile(ctx, tx, old, now)
 		if err != nil {

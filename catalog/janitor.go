@@ -60,7 +60,7 @@ func (c *sqlCatalog) sweepFiles(ctx context.Context, tx conn, now time.Time, bat
 // sweepUploads releases up to batch uploads whose lease has passed at
 // now and queues their objects for deletion at once.
 func sweepUploads(ctx context.Context, tx conn, now time.Time, batch int) (int, error) {
-	rows, err := tx.query(ctx, `SELECT object, tenant, bytes FROM uploads WHERE lease_ms < ?
+	rows, err := tx.query(ctx, `SELECT object, tenant, bytes, files FROM uploads WHERE lease_ms < ?
 		ORDER BY lease_ms LIMIT ?`+skipRows, ms(now), batch)
 	if err != nil {
 		return 0, err
@@ -69,12 +69,12 @@ func sweepUploads(ctx context.Context, tx conn, now time.Time, batch int) (int, 
 	deltas := map[string]delta{}
 	for rows.Next() {
 		var u uploadRow
-		if err := rows.Scan(&u.object, &u.tenant, &u.bytes); err != nil {
+		if err := rows.Scan(&u.object, &u.tenant, &u.bytes, &u.files); err != nil {
 			rows.Close()
 			return 0, err
 		}
 		objects = append(objects, u.object)
-		deltas[u.tenant] = deltas[u.tenant].plus(delta{reservedBytes: -u.bytes, reservedFiles: -1})
+		deltas[u.tenant] = deltas[u.tenant].plus(delta{reservedBytes: -u.bytes, reservedFiles: -u.files})
 	}
 	if err := rows.Err(); err != nil || len(objects) == 0 {
 		return 0, err

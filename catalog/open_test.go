@@ -235,7 +235,7 @@ func TestGarbageDelay(t *testing.T) {
 		if err := c.Begin(ctx, catalog.Upload{Object: o, Tenant: "t", Lease: now.Add(time.Hour)}, catalog.Limits{}, now); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := c.Commit(ctx, f, nil, now); err != nil {
+		if _, err := c.Commit(ctx, f, nil, catalog.Limits{}, now); err != nil {
 			t.Fatal(err)
 		}
 		objects = append(objects, o)

@@ -10,14 +10,14 @@ import (
 // uploadRow is one row of the uploads table.
 type uploadRow struct {
 	object, tenant string
-	bytes          int64
+	bytes, files   int64
 }
 
 // lockUpload reads an upload's row and locks it for the transaction;
 // ErrUploadGone if there is none.
 func lockUpload(ctx context.Context, tx conn, object string) (uploadRow, error) {
 	u := uploadRow{object: object}
-	err := tx.row(ctx, `SELECT tenant, bytes FROM uploads WHERE object = ?`+lockRows, object).Scan(&u.tenant, &u.bytes)
+	err := tx.row(ctx, `SELECT tenant, bytes, files FROM uploads WHERE object = ?`+lockRows, object).Scan(&u.tenant, &u.bytes, &u.files)
 	if errors.Is(err, sql.ErrNoRows) {
 		return u, ErrUploadGone
 	}
@@ -37,7 +37,8 @@ func objectInUse(ctx context.Context, tx conn, object string) (bool, error) {
 	return err == nil, err
 }
 
-// Begin records an upload and reserves one file and u.Bytes bytes.
+// Begin records an upload and reserves one file (none when it replaces
+// a live file) and u.Bytes bytes.
 func (c *sqlCatalog) Begin(ctx context.Context, u Upload, limits Limits, now time.Time) error {
 	if err := checkUpload(u); err != nil {
 		return err
@@ -53,24 +54,50 @@ func (c *sqlCatalog) Begin(ctx context.Context, u Upload, limits Limits, now tim
 		if err := ensureTenant(ctx, tx, u.Tenant); err != nil {
 			return err
 		}
-		q, err := c.reserve(ctx, tx, u.Tenant, limits, 1, u.Bytes, now)
+		files, err := c.filesToReserve(ctx, tx, u, now)
+		if err != nil {
+			return err
+		}
+		q, err := c.reserve(ctx, tx, u.Tenant, limits, files, u.Bytes, now)
 		if err != nil || q != nil {
 			refused = q // commit the expired files' removal
 			return err
 		}
-		if _, err := tx.exec(ctx, `INSERT INTO uploads (object, tenant, bytes, lease_ms) VALUES (?, ?, ?, ?)`,
-			u.Object, u.Tenant, u.Bytes, ms(u.Lease)); err != nil {
+		if _, err := tx.exec(ctx, `INSERT INTO uploads (object, tenant, bytes, files, lease_ms) VALUES (?, ?, ?, ?, ?)`,
+			u.Object, u.Tenant, u.Bytes, files, ms(u.Lease)); err != nil {
 			if c.d.uniqueViolation(err) {
 				return ErrExists
 			}
 			return err
 		}
-		return adjust(ctx, tx, u.Tenant, delta{reservedBytes: u.Bytes, reservedFiles: 1})
+		return adjust(ctx, tx, u.Tenant, delta{reservedBytes: u.Bytes, reservedFiles: files})
 	})
 	if err == nil && refused != nil {
 		return refused
 	}
 	return opErr("begin", err)
+}
+
+// filesToReserve is 1, or 0 when u names the place of a live file it will
+// replace. It locks the tenant's row first: the tenant's files do not
+// change under the check.
+func (c *sqlCatalog) filesToReserve(ctx context.Context, tx conn, u Upload, now time.Time) (int64, error) {
+	if u.Path == "" && u.Name == "" {
+		return 1, nil
+	}
+	if _, err := lockTenant(ctx, tx, u.Tenant); err != nil {
+		return 0, err
+	}
+	old, err := fileAt(ctx, tx, u.Tenant, u.Path, u.Name)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return 1, nil
+	case err != nil:
+		return 0, err
+	case old.Expired(now):
+		return 1, nil
+	}
+	return 0, nil
 }
 
 // Reserve adds bytes to an upload's reservation and moves its lease.
@@ -118,7 +145,7 @@ func (c *sqlCatalog) Reserve(ctx context.Context, object string, bytes int64, le
 // as lockUpload does, and returns it; ErrUploadGone if there is none.
 func takeUpload(ctx context.Context, tx conn, object string) (uploadRow, error) {
 	u := uploadRow{object: object}
-	err := tx.row(ctx, `DELETE FROM uploads WHERE object = ? RETURNING tenant, bytes`, object).Scan(&u.tenant, &u.bytes)
+	err := tx.row(ctx, `DELETE FROM uploads WHERE object = ? RETURNING tenant, bytes, files`, object).Scan(&u.tenant, &u.bytes, &u.files)
 	if errors.Is(err, sql.ErrNoRows) {
 		return u, ErrUploadGone
 	}
@@ -147,7 +174,7 @@ func (c *sqlCatalog) Abort(ctx context.Context, object string, now time.Time) er
 // abortUpload ends an upload that takeUpload took: its reservation is
 // released and its object queued for deletion at now.
 func abortUpload(ctx context.Context, tx conn, u uploadRow, now time.Time) error {
-	if err := adjust(ctx, tx, u.tenant, delta{reservedBytes: -u.bytes, reservedFiles: -1}); err != nil {
+	if err := adjust(ctx, tx, u.tenant, delta{reservedBytes: -u.bytes, reservedFiles: -u.files}); err != nil {
 		return err
 	}
 	return queueGarbage(ctx, tx, []string{u.object}, now)

@@ -97,7 +97,9 @@ func checkUpload(u Upload) error {
 		return invalid("upload without a lease")
 	}
 	return firstErr(checkID("object key", u.Object), checkID("tenant", u.Tenant),
-		checkLen("object key", u.Object), checkLen("tenant", u.Tenant))
+		checkLen("object key", u.Object), checkLen("tenant", u.Tenant),
+		checkText("path", u.Path), checkText("file name", u.Name),
+		checkLen("tenant, path and name", u.Tenant, u.Path, u.Name))
 }
 
 func checkRecord(r *Record, f File) error {

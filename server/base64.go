@@ -47,7 +47,7 @@ func (s *Server) base64Upload(ctx context.Context, rules *apiRules, tenant strin
 	}
 	in := s.newIngest(tenant)
 	if j.f.known() { // refuse a bad name before receiving the file
-		if _, _, aerr := j.f.place(in.id, "", contentType); aerr != nil {
+		if in.path, in.name, aerr = j.f.place(in.id, "", contentType); aerr != nil {
 			return catalog.File{}, aerr
 		}
 	}

@@ -29,6 +29,9 @@ type ingest struct {
 	id     string // the file's id
 	object string // its bytes' key in the store
 	limits catalog.Limits
+	// path and name are where the file goes, when known as it begins: an
+	// upload that replaces a live file reserves no file.
+	path, name string
 
 	reserved int64     // bytes reserved in the catalog
 	read     int64     // bytes read from the source
@@ -58,7 +61,7 @@ func newID() string {
 // fit.
 func (in *ingest) begin(ctx context.Context, hint int64) *apiError {
 	now := in.s.now()
-	u := catalog.Upload{Object: in.object, Tenant: in.tenant, Lease: now.Add(in.s.cfg.UploadLease)}
+	u := catalog.Upload{Object: in.object, Tenant: in.tenant, Path: in.path, Name: in.name, Lease: now.Add(in.s.cfg.UploadLease)}
 	if in.limits.Bytes > 0 && hint > 0 {
 		u.Bytes = min(hint, in.s.cfg.MaxUploadSize)
 		if err := in.s.cat.Begin(ctx, u, in.limits, now); err == nil {
@@ -193,7 +196,7 @@ func (in *ingest) commit(ctx context.Context, f catalog.File, w storage.Written,
 	if rec != nil {
 		rec.Tenant = in.tenant
 	}
-	stored, err := in.s.cat.Commit(ctx, f, rec, in.s.now())
+	stored, err := in.s.cat.Commit(ctx, f, rec, in.limits, in.s.now())
 	var re *catalog.ReplayError
 	switch {
 	case err == nil:

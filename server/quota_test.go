@@ -283,3 +283,21 @@ func TestLeaseRenewedWhileIdle(t *testing.T) {
 		t.Fatalf("an upload idle for three leases: %d %s", status, body)
 	}
 }
+
+// A token at its file limit can still replace its files: an upload that
+// names a live file as it begins (its fields before the file, as the
+// wrapper sends them) reserves no file. A new name is refused.
+func TestReplaceAtFileLimit(t *testing.T) {
+	e := newEnv(t, func(c *server.Config) { c.QuotaFiles = 1 })
+	for i, content := range []string{"one", "two", "three"} {
+		resp, body := e.post(kiePath, tokenA, field("uploadPath", "a"), field("fileName", "x.txt"), file("x.txt", []byte(content)))
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("upload %d of a/x.txt at a 1-file quota: %d %s", i, resp.StatusCode, body)
+		}
+	}
+	resp, body := e.post(kiePath, tokenA, field("uploadPath", "a"), field("fileName", "y.txt"), file("y.txt", []byte("new")))
+	wantEnvelope(t, resp, body, http.StatusForbidden, "Quota exhausted")
+	if u, err := e.cat.Usage(context.Background(), e.tenant(tokenA), e.now.Now()); err != nil || u.Files != 1 || u.Bytes != 5 {
+		t.Errorf("usage %+v, %v; want the one file of 5 bytes", u, err)
+	}
+}

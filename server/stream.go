@@ -182,7 +182,7 @@ func (s *Server) streamUpload(ctx context.Context, rules *apiRules, tenant strin
 	}
 	in := s.newIngest(tenant)
 	if f.known() { // refuse a bad name before receiving the file
-		if _, _, aerr := f.place(in.id, original, contentType); aerr != nil {
+		if in.path, in.name, aerr = f.place(in.id, original, contentType); aerr != nil {
 			return catalog.File{}, aerr
 		}
 	}

@@ -125,7 +125,7 @@ func (s *Server) urlUpload(ctx context.Context, rules *apiRules, tenant string, 
 	place := func() (string, string, *apiError) {
 		return req.place(in.id, original, contentType)
 	}
-	if _, _, aerr := place(); aerr != nil {
+	if in.path, in.name, aerr = place(); aerr != nil {
 		return catalog.File{}, aerr
 	}
 	opts := storage.PutOptions{Size: resp.Size, SizeHint: -1, ContentType: contentType}

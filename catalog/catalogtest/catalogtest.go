@@ -144,6 +144,7 @@ func Run(t *testing.T, open Opener) {
 		{"CommitInvalid", testCommitInvalid},
 		{"Overwrite", testOverwrite},
 		{"OverwriteExpired", testOverwriteExpired},
+		{"ReplaceAtFileLimit", testReplaceAtFileLimit},
 		{"Abort", testAbort},
 		{"Import", testImport},
 		{"Lookups", testLookups},

@@ -63,7 +63,7 @@ func testConcurrentBegin(t *testing.T, x *fixture) {
 		f := newFile("t", "p", fmt.Sprint(i), 1)
 		errs[i] = c.Begin(x.ctx, upload(f, 1, t0), limits, t0)
 		if errs[i] == nil {
-			_, errs[i] = c.Commit(x.ctx, f, nil, t0)
+			_, errs[i] = c.Commit(x.ctx, f, nil, catalog.Limits{}, t0)
 		}
 	})
 	if ok := successes(t, errs, true, 5); ok != 5 {
@@ -110,7 +110,7 @@ func testConcurrentIdempotency(t *testing.T, x *fixture) {
 		files[i] = f
 		if errs[i] = h[i%2].Begin(x.ctx, upload(f, f.Size, t0), limits, t0); errs[i] == nil {
 			r := rec
-			files[i], errs[i] = h[i%2].Commit(x.ctx, f, &r, t0)
+			files[i], errs[i] = h[i%2].Commit(x.ctx, f, &r, catalog.Limits{}, t0)
 		}
 	})
 	winner := slices.IndexFunc(errs, func(err error) bool { return err == nil })

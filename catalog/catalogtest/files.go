@@ -48,13 +48,13 @@ func testCommitReleasesReservation(t *testing.T, x *fixture) {
 }
 
 func testCommitUploadGone(t *testing.T, x *fixture) {
-	if _, err := x.c.Commit(x.ctx, newFile("t", "p", "never", 1), nil, t0); !errors.Is(err, catalog.ErrUploadGone) {
+	if _, err := x.c.Commit(x.ctx, newFile("t", "p", "never", 1), nil, catalog.Limits{}, t0); !errors.Is(err, catalog.ErrUploadGone) {
 		t.Fatalf("Commit without Begin: %v, want ErrUploadGone", err)
 	}
 	f := x.put(newFile("t", "p", "twice", 1), t0)
 	again := f
 	again.ID, again.Link = unique("id"), unique("link")
-	if _, err := x.c.Commit(x.ctx, again, nil, t0); !errors.Is(err, catalog.ErrUploadGone) {
+	if _, err := x.c.Commit(x.ctx, again, nil, catalog.Limits{}, t0); !errors.Is(err, catalog.ErrUploadGone) {
 		t.Fatalf("second Commit of one upload: %v, want ErrUploadGone", err)
 	}
 	x.wantFile(f, t0)
@@ -63,7 +63,7 @@ func testCommitUploadGone(t *testing.T, x *fixture) {
 	x.begin(theirs, 1, unlimited, t0)
 	mine := theirs
 	mine.Tenant = "u"
-	if _, err := x.c.Commit(x.ctx, mine, nil, t0); !errors.Is(err, catalog.ErrUploadGone) {
+	if _, err := x.c.Commit(x.ctx, mine, nil, catalog.Limits{}, t0); !errors.Is(err, catalog.ErrUploadGone) {
 		t.Fatalf("Commit as another tenant: %v, want ErrUploadGone", err)
 	}
 	x.wantNoFile(mine, t0)
@@ -90,7 +90,7 @@ func testCommitInvalid(t *testing.T, x *fixture) {
 	} {
 		bad := f
 		mutate(&bad)
-		_, err := x.c.Commit(x.ctx, bad, nil, t0)
+		_, err := x.c.Commit(x.ctx, bad, nil, catalog.Limits{}, t0)
 		wantInvalid(t, "Commit with "+name, err)
 	}
 	for name, rec := range map[string]catalog.Record{
@@ -102,7 +102,7 @@ func testCommitInvalid(t *testing.T, x *fixture) {
 		"no tenant (not mine)": {Scope: "s", Key: "k", Expires: t0.Add(time.Hour)},
 		"a key over 1 KiB":     {Tenant: "t", Scope: "s", Key: strings.Repeat("k", 1025), Expires: t0.Add(time.Hour)},
 	} {
-		_, err := x.c.Commit(x.ctx, f, &rec, t0)
+		_, err := x.c.Commit(x.ctx, f, &rec, catalog.Limits{}, t0)
 		wantInvalid(t, "Commit with a record with "+name, err)
 	}
 	// A file whose ID, object, or link and name another file has is
@@ -113,7 +113,7 @@ func testCommitInvalid(t *testing.T, x *fixture) {
 	} {
 		bad := f
 		mutate(&bad)
-		if _, err := x.c.Commit(x.ctx, bad, nil, t0); err == nil {
+		if _, err := x.c.Commit(x.ctx, bad, nil, catalog.Limits{}, t0); err == nil {
 			t.Fatalf("Commit with %s: no error", name)
 		}
 	}
@@ -154,6 +154,64 @@ func testOverwrite(t *testing.T, x *fixture) {
 		t.Fatalf("second overwrite: Link = %q, want %q", got.Link, v1.Link)
 	}
 	x.wantUsage("t", now, catalog.Usage{Bytes: 5, Files: 1})
+}
+
+// testReplaceAtFileLimit: an upload that names a live file as it begins
+// reserves no file, so a tenant at its file limit can replace its files;
+// one whose file is gone by the time it commits needs a file then, and is
+// refused (committing nothing) when none is left.
+func testReplaceAtFileLimit(t *testing.T, x *fixture) {
+	limit := catalog.Limits{Files: 1}
+	a := x.put(newFile("t", "p", "a", 10), t0)
+	replacing := func(f catalog.File) catalog.Upload {
+		u := upload(f, 0, t0)
+		u.Path, u.Name = f.Path, f.Name
+		return u
+	}
+	other := newFile("t", "p", "b", 1)
+	if err := x.c.Begin(x.ctx, upload(other, 0, t0), limit, t0); err == nil {
+		t.Fatal("Begin of a new name at the file limit succeeded")
+	}
+	a2 := newFile("t", "p", "a", 20)
+	if err := x.c.Begin(x.ctx, replacing(a2), limit, t0); err != nil {
+		t.Fatalf("Begin replacing a live file at the file limit: %v", err)
+	}
+	got, err := x.c.Commit(x.ctx, a2, nil, limit, t0)
+	if err != nil || got.Link != a.Link {
+		t.Fatalf("Commit of the replacement = %+v, %v", got, err)
+	}
+	x.wantUsage("t", t0, catalog.Usage{Bytes: 20, Files: 1})
+
+	// The replaced file expires and is swept while a replacement is in
+	// flight, and another upload takes the free file: the replacement
+	// finds nothing to replace and no file left.
+	exp := newFile("t", "q", "e", 5)
+	exp.Expires = t0.Add(time.Minute)
+	x.put(exp, t0) // over the limit: put has no limits
+	later := t0.Add(time.Hour)
+	late := newFile("t", "q", "e", 7)
+	if err := x.c.Begin(x.ctx, replacing(late), limit, t0); err != nil {
+		t.Fatalf("Begin replacing e: %v", err)
+	}
+	if _, err := x.c.Sweep(x.ctx, later, 100); err != nil {
+		t.Fatal(err)
+	}
+	got, err = x.c.Commit(x.ctx, late, nil, limit, later)
+	wantQuota(t, err, true, 1)
+	x.wantUsage("t", later, catalog.Usage{Bytes: 20, Files: 1})
+	if err := x.c.Abort(x.ctx, late.Object, later); err != nil {
+		t.Fatalf("Abort after the refused commit: %v", err)
+	}
+	// With a file free, the same situation commits.
+	roomy := catalog.Limits{Files: 2}
+	late2 := newFile("t", "q", "e", 7)
+	if err := x.c.Begin(x.ctx, replacing(late2), roomy, later); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := x.c.Commit(x.ctx, late2, nil, roomy, later); err != nil {
+		t.Fatalf("Commit with a file free: %v", err)
+	}
+	x.wantUsage("t", later, catalog.Usage{Bytes: 27, Files: 2})
 }
 
 // testOverwriteExpired: a file that has expired is replaced without

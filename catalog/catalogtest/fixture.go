@@ -74,7 +74,7 @@ func (x *fixture) begin(f catalog.File, bytes int64, l catalog.Limits, now time.
 // commit commits f and returns it as stored.
 func (x *fixture) commit(f catalog.File, now time.Time) catalog.File {
 	x.t.Helper()
-	got, err := x.c.Commit(x.ctx, f, nil, now)
+	got, err := x.c.Commit(x.ctx, f, nil, catalog.Limits{}, now)
 	if err != nil {
 		x.t.Fatalf("Commit(%s): %v", f.Object, err)
 	}

@@ -14,7 +14,7 @@ func testIdempotency(t *testing.T, x *fixture) {
 	rec := catalog.Record{Tenant: "t", Scope: "kie.stream", Key: "key-1", Expires: t0.Add(time.Hour)}
 	first := newFile("t", "p", "first", 10)
 	x.begin(first, 10, limits, t0)
-	stored, err := x.c.Commit(x.ctx, first, &rec, t0)
+	stored, err := x.c.Commit(x.ctx, first, &rec, catalog.Limits{}, t0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +30,7 @@ func testIdempotency(t *testing.T, x *fixture) {
 	x.begin(retry, 20, limits, now)
 	later := rec
 	later.Expires = now.Add(time.Hour)
-	_, err = x.c.Commit(x.ctx, retry, &later, now)
+	_, err = x.c.Commit(x.ctx, retry, &later, catalog.Limits{}, now)
 	var replay *catalog.ReplayError
 	if !errors.As(err, &replay) || replay.Record != want {
 		t.Fatalf("Commit with a used key: %v, want a *ReplayError with %+v", err, want)
@@ -53,7 +53,7 @@ func testIdempotency(t *testing.T, x *fixture) {
 	} {
 		f := newFile(other.Tenant, "p", unique("name"), 1)
 		x.begin(f, 1, unlimited, now)
-		got, err := x.c.Commit(x.ctx, f, &other, now)
+		got, err := x.c.Commit(x.ctx, f, &other, catalog.Limits{}, now)
 		if err != nil {
 			t.Fatalf("Commit with key %+v: %v", other, err)
 		}
@@ -82,7 +82,7 @@ func testIdempotencyExpired(t *testing.T, x *fixture) {
 	rec := catalog.Record{Tenant: "t", Scope: "s", Key: "k", Expires: t0.Add(time.Hour)}
 	f := newFile("t", "p", "f", 1)
 	x.begin(f, 1, unlimited, t0)
-	if _, err := x.c.Commit(x.ctx, f, &rec, t0); err != nil {
+	if _, err := x.c.Commit(x.ctx, f, &rec, catalog.Limits{}, t0); err != nil {
 		t.Fatal(err)
 	}
 	now := rec.Expires
@@ -93,7 +93,7 @@ func testIdempotencyExpired(t *testing.T, x *fixture) {
 	x.begin(g, 2, unlimited, now)
 	renewed := rec
 	renewed.Expires = now.Add(time.Hour)
-	stored, err := x.c.Commit(x.ctx, g, &renewed, now)
+	stored, err := x.c.Commit(x.ctx, g, &renewed, catalog.Limits{}, now)
 	if err != nil {
 		t.Fatalf("Commit with an expired record's key: %v", err)
 	}
@@ -103,7 +103,7 @@ func testIdempotencyExpired(t *testing.T, x *fixture) {
 	other := catalog.Record{Tenant: "t", Scope: "s", Key: "other", Expires: now.Add(time.Minute)}
 	h := newFile("t", "p", "h", 3)
 	x.begin(h, 3, unlimited, now)
-	if _, err := x.c.Commit(x.ctx, h, &other, now); err != nil {
+	if _, err := x.c.Commit(x.ctx, h, &other, catalog.Limits{}, now); err != nil {
 		t.Fatal(err)
 	}
 	if s, err := x.c.Sweep(x.ctx, other.Expires.Add(-time.Millisecond), 10); err != nil || s.Records != 0 {
@@ -169,7 +169,7 @@ func testSweepUploads(t *testing.T, x *fixture) {
 	x.wantGarbage(now, lapsed.Object)
 	for name, err := range map[string]error{
 		"Reserve": x.c.Reserve(x.ctx, lapsed.Object, 0, now.Add(time.Hour), limits, now),
-		"Commit":  func() error { _, err := x.c.Commit(x.ctx, lapsed, nil, now); return err }(),
+		"Commit":  func() error { _, err := x.c.Commit(x.ctx, lapsed, nil, catalog.Limits{}, now); return err }(),
 	} {
 		if !errors.Is(err, catalog.ErrUploadGone) {
 			t.Fatalf("%s of a reaped upload: %v, want ErrUploadGone", name, err)

@@ -279,7 +279,7 @@ func testAbort(t *testing.T, x *fixture) {
 			t.Fatalf("Abort(%q) of no upload: %v", object, err)
 		}
 	}
-	if _, err := x.c.Commit(x.ctx, a, nil, now); !errors.Is(err, catalog.ErrUploadGone) {
+	if _, err := x.c.Commit(x.ctx, a, nil, catalog.Limits{}, now); !errors.Is(err, catalog.ErrUploadGone) {
 		t.Fatalf("Commit after Abort: %v, want ErrUploadGone", err)
 	}
 	x.wantNoFile(a, now)

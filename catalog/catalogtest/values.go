@@ -20,7 +20,7 @@ func testStrings(t *testing.T, x *fixture) {
 	f.Checksum = "sha256:\u2028\u2029\t\r\n"
 	rec := catalog.Record{Tenant: "t", Scope: `s"'\`, Key: "{\"json\": [1, \"\\u0000\"]}\n", Expires: t0.Add(time.Hour)}
 	x.begin(f, 1, unlimited, t0)
-	got, err := x.c.Commit(x.ctx, f, &rec, t0)
+	got, err := x.c.Commit(x.ctx, f, &rec, catalog.Limits{}, t0)
 	if err != nil || got != f {
 		t.Fatalf("Commit of odd strings = %+v, %v", got, err)
 	}
@@ -41,7 +41,7 @@ func testStrings(t *testing.T, x *fixture) {
 	nul := newFile("t", "p", "nul\x00name", 1)
 	nul.OriginalName = "a\x00b"
 	x.begin(nul, 1, unlimited, t0)
-	if got, err := x.c.Commit(x.ctx, nul, nil, t0); err == nil {
+	if got, err := x.c.Commit(x.ctx, nul, nil, catalog.Limits{}, t0); err == nil {
 		if got != nul {
 			t.Fatalf("Commit with a NUL stored %+v, want %+v", got, nul)
 		}
@@ -63,7 +63,7 @@ func testTimes(t *testing.T, x *fixture) {
 	want.Expires = time.Date(2031, 5, 9, 7, 8, 9, 124000000, time.UTC)
 	x.begin(f, 1, unlimited, t0)
 	rec := catalog.Record{Tenant: "t", Scope: "s", Key: "k", Expires: want.Expires.Add(999 * time.Microsecond).In(zone)}
-	got, err := x.c.Commit(x.ctx, f, &rec, t0)
+	got, err := x.c.Commit(x.ctx, f, &rec, catalog.Limits{}, t0)
 	if err != nil || got != want {
 		t.Fatalf("Commit = %+v, %v; want %+v", got, err, want)
 	}

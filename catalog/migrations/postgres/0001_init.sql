@@ -39,6 +39,8 @@ CREATE TABLE uploads (
     object   TEXT    NOT NULL PRIMARY KEY,
     tenant   TEXT    NOT NULL REFERENCES tenants (tenant),
     bytes    BIGINT  NOT NULL,
+    -- 1, or 0 for an upload that replaces a live file: it reserved none.
+    files    INTEGER NOT NULL DEFAULT 1 CHECK (files IN (0, 1)),
     lease_ms BIGINT  NOT NULL
 );
 CREATE INDEX uploads_lease ON uploads (lease_ms);
