@@ -268,3 +268,28 @@ func TestS3FailedPutLeavesNoUpload(t *testing.T) {
 type readFunc func([]byte) (int, error)
 
 func (f readFunc) Read(p []byte) (int, error) { return f(p) }
+
+// ParseS3URL never panics, and what it accepts names a bucket and an
+// endpoint, with no negative tuning.
+func FuzzParseS3URL(f *testing.F) {
+	for _, seed := range []string{
+		"s3://b?endpoint=127.0.0.1:9000&secure=false",
+		"s3://b?endpoint=h&part_size=8388608&part_concurrency=4&buffer_memory=268435456",
+		"s3://b?endpoint=h&part_concurrency=-1", "s3://b?endpoint=h&buffer_memory=9223372036854775808",
+		"s3://?endpoint=h", "s3://b?endpoint=", "s3:b", "%zz", "s3://b?endpoint=h&part_size=-5",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		cfg, err := storage.ParseS3URL(raw)
+		if err != nil {
+			return
+		}
+		if cfg.Bucket == "" || cfg.Endpoint == "" {
+			t.Fatalf("ParseS3URL(%q) = %+v: accepted without a bucket or an endpoint", raw, cfg)
+		}
+		if cfg.PartConcurrency < 0 || cfg.BufferMemory < 0 {
+			t.Fatalf("ParseS3URL(%q) = %+v: negative tuning accepted", raw, cfg)
+		}
+	})
+}
