@@ -29,7 +29,10 @@ const (
 var bufPools sync.Map // int → *sync.Pool of *[]byte
 
 func getBuf(size int) *[]byte {
-	p, _ := bufPools.LoadOrStore(size, &sync.Pool{New: func() any { b := make([]byte, size); return &b }})
+	p, ok := bufPools.Load(size)
+	if !ok {
+		p, _ = bufPools.LoadOrStore(size, &sync.Pool{New: func() any { b := make([]byte, size); return &b }})
+	}
 	return p.(*sync.Pool).Get().(*[]byte)
 }
 

@@ -63,6 +63,8 @@ type config struct {
 	maxRatio  float64
 	serverPID int
 	jsonOut   bool
+	partMiB   int
+	partConc  int
 	endpoint  string
 	access    string
 	secret    string
@@ -81,6 +83,8 @@ func main() {
 	flag.Float64Var(&c.maxRatio, "max-ratio", 0, "compare mode: exit 1 if the median wall ratio store/direct is above this (0: no check)")
 	flag.IntVar(&c.serverPID, "server-pid", 0, "pid of the S3 server, for its CPU time (0: find a local MinIO by its --address)")
 	flag.BoolVar(&c.jsonOut, "json", false, "print the result as one JSON line (used by compare mode)")
+	flag.IntVar(&c.partMiB, "part-size", 0, "store mode: S3Config.PartSize in MiB (0: the default)")
+	flag.IntVar(&c.partConc, "part-concurrency", 0, "store mode: S3Config.PartConcurrency (0: the default)")
 	flag.Parse()
 	c.endpoint = os.Getenv("FILEUP_TEST_S3_ENDPOINT")
 	c.access = os.Getenv("FILEUP_TEST_S3_ACCESS_KEY")
@@ -203,7 +207,8 @@ func directUploader(ctx context.Context, c config) (uploader, error) {
 // storeUploader is the reference server's path: storage.S3.Put from a
 // stream.
 func storeUploader(ctx context.Context, c config) (uploader, error) {
-	s, err := storage.NewS3(ctx, storage.S3Config{Endpoint: c.endpoint, AccessKey: c.access, SecretKey: c.secret, Bucket: c.bucket, Region: "us-east-1"})
+	s, err := storage.NewS3(ctx, storage.S3Config{Endpoint: c.endpoint, AccessKey: c.access, SecretKey: c.secret, Bucket: c.bucket, Region: "us-east-1",
+		PartSize: uint64(c.partMiB) << 20, PartConcurrency: c.partConc})
 	if err != nil {
 		return uploader{}, err
 	}
@@ -226,7 +231,8 @@ func storeUploader(ctx context.Context, c config) (uploader, error) {
 // child runs one measurement in a new process, so that each has its own
 // heap and peak RSS.
 func child(c config, mode string) (result, error) {
-	args := []string{"-mode", mode, "-json", "-file", c.file, "-bucket", c.bucket, fmt.Sprintf("-server-pid=%d", c.serverPID)}
+	args := []string{"-mode", mode, "-json", "-file", c.file, "-bucket", c.bucket, fmt.Sprintf("-server-pid=%d", c.serverPID),
+		fmt.Sprintf("-part-size=%d", c.partMiB), fmt.Sprintf("-part-concurrency=%d", c.partConc)}
 	if c.known {
 		args = append(args, "-known")
 	}
