@@ -165,14 +165,14 @@ func TestParseS3URL(t *testing.T) {
 	}
 }
 
-// A Put of known size is one streamed PUT (no part buffer); one of unknown
-// size holds at most PartConcurrency part buffers, whatever its length,
-// and a small one no part buffer at all. Measured as the bytes the whole
+// A Put of known size up to a part is one streamed PUT (no buffer); a
+// larger one, or one of unknown size, holds at most PartConcurrency part
+// buffers, whatever its length, and a small one no part buffer at all. Measured as the bytes the whole
 // process allocates during the Put (the buffer pool starts empty: each
 // case uses a part size of its own), which include the garbage of the
 // requests (more under the race detector): the bounds still tell apart a
-// streamed PUT (about 1 MiB), two part buffers (10 MiB), three (15
-// MiB) and a buffer per part (40 MiB).
+// streamed PUT (well under 1 MiB), two part buffers, three and a buffer
+// per part (40 MiB).
 func TestS3PutMemoryBounded(t *testing.T) {
 	const size = 40 << 20
 	tests := []struct {
@@ -182,7 +182,8 @@ func TestS3PutMemoryBounded(t *testing.T) {
 		opts     storage.PutOptions
 		maxAlloc uint64
 	}{
-		{"known size", 5 << 20, size, storage.PutOptions{Size: size, SizeHint: -1}, 2 << 20},
+		{"known size, one part", 8 << 20, 8 << 20, storage.PutOptions{Size: 8 << 20, SizeHint: -1}, 2 << 20},
+		{"known size, parts", 9 << 20, size, storage.PutOptions{Size: size, SizeHint: -1}, 2*9<<20 + 2<<20},
 		{"unknown size", 6 << 20, size, storage.PutOptions{Size: -1, SizeHint: size + 400}, 2*6<<20 + 2<<20},
 		{"unknown size no hint", 7 << 20, size, storage.PutOptions{Size: -1, SizeHint: -1}, 2*7<<20 + 2<<20 + 1<<20},
 		{"small", 5 << 20, 4 << 10, storage.PutOptions{Size: -1, SizeHint: 4<<10 + 400}, 1 << 20},

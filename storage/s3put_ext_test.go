@@ -52,7 +52,7 @@ func randomBytes(n int) []byte {
 
 // Every way into Put stores the exact bytes with their checksum: small
 // and large, with a hint that is right, too large, too small or absent,
-// and of known size (streamed).
+// and of known size (streamed up to a part, in parts beyond).
 func TestS3PutPaths(t *testing.T) {
 	s, _ := newTestS3(t, func(c *storage.S3Config) { c.PartConcurrency = 2 })
 	tests := []struct {
@@ -69,7 +69,9 @@ func TestS3PutPaths(t *testing.T) {
 		{"exactly one part", 5 << 20, storage.PutOptions{Size: -1, SizeHint: 5<<20 + 400}},
 		{"hint far too large", 1000, storage.PutOptions{Size: -1, SizeHint: 1 << 40}},
 		{"within MaxSize", 7 << 20, storage.PutOptions{Size: -1, SizeHint: 1 << 40, MaxSize: 7 << 20}},
-		{"known size", 11 << 20, storage.PutOptions{Size: 11 << 20, SizeHint: -1}},
+		{"known size, one part", 5 << 20, storage.PutOptions{Size: 5 << 20, SizeHint: -1}},
+		{"known size, parts", 11 << 20, storage.PutOptions{Size: 11 << 20, SizeHint: -1}},
+		{"known size, exactly two parts", 10 << 20, storage.PutOptions{Size: 10 << 20, SizeHint: -1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
