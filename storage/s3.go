@@ -29,8 +29,9 @@ type S3Config struct {
 	Prefix string
 	// PartSize is the multipart part size (default 8 MiB, minimum 5 MiB),
 	// doubled for an upload whose SizeHint would need more than S3's
-	// 10,000 parts; without a hint an object can have at most 10,000
-	// parts (78 GiB at the default).
+	// 10,000 parts, up to BufferMemory (2.4 TiB objects at the defaults);
+	// without a hint an object can have at most 10,000 parts (78 GiB at
+	// the default).
 	PartSize uint64
 	// PartConcurrency is the number of part buffers one upload may hold,
 	// so the number of its parts in flight (default 4, as minio-go's own
@@ -42,9 +43,9 @@ type S3Config struct {
 	// direct minio-go PUT's time and 2 measured 1.06).
 	PartConcurrency int
 	// BufferMemory bounds the part buffers of all uploads together
-	// (default 256 MiB): an upload waits for its first part buffer while
-	// the budget is spent, and takes more (up to PartConcurrency) only
-	// while it has room.
+	// (default 256 MiB, at least PartSize): an upload waits for its first
+	// part buffer while the budget is spent, and takes more (up to
+	// PartConcurrency) only while it has room.
 	BufferMemory int64
 	// Lifecycle, if not nil, is merged into the bucket's lifecycle
 	// configuration by NewS3 (see Lifecycle); nil leaves it alone.
@@ -136,12 +137,14 @@ func parseTuning(q url.Values, cfg *S3Config) error {
 //     side by side when the machine was otherwise idle. Parts can also be
 //     retried from their buffers, a stream cannot.
 //
-// Memory: an upload holds at most PartConcurrency × PartSize of part
-// buffers (32 MiB at the defaults; parts grow past 8 MiB only for objects
-// over 78 GiB, to stay within S3's 10,000 parts), an object that fits in
-// one part at most its size rounded up to a power of two, and all uploads
-// together at most BufferMemory (256 MiB) of part buffers: an upload waits
-// for its first part buffer while that is spent. Buffers are pooled.
+// Memory: an upload holds at most PartConcurrency part buffers of
+// PartSize (32 MiB at the defaults; parts grow past 8 MiB only for
+// objects over 78 GiB, to stay within S3's 10,000 parts, and never past
+// BufferMemory), an object that fits in one part at most its size rounded
+// up to a power of two, and all uploads together at most BufferMemory
+// (256 MiB) of part buffers: an upload waits for its first part buffer
+// while that is spent. Buffers are pooled (sync.Pool: memory no upload
+// uses goes back to the runtime after two garbage collections).
 //
 // Integrity: S3 verifies every part's and the object's CRC-64/NVME, and
 // Put compares the checksum S3 reports with the one it computed. Payloads
@@ -186,6 +189,7 @@ func NewS3(ctx context.Context, cfg S3Config) (*S3, error) {
 	if cfg.BufferMemory <= 0 {
 		cfg.BufferMemory = s3DefaultBufferMemory
 	}
+	cfg.BufferMemory = max(cfg.BufferMemory, int64(cfg.PartSize))
 	c, err := minio.New(cfg.Endpoint, &minio.Options{
 		Creds:           credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
 		Secure:          cfg.UseSSL,

@@ -78,10 +78,9 @@ func (s *S3) dropPart(b *[]byte, part int) {
 	}
 }
 
-// weight is the share of the budget a part buffer holds: its size, but
-// no more than the whole budget, so that a part larger than the budget
-// can still be taken (alone).
-func (s *S3) weight(size int) int64 { return min(int64(size), s.cfg.BufferMemory) }
+// weight is the share of the budget a part buffer holds: its size (parts
+// are never larger than the budget).
+func (s *S3) weight(size int) int64 { return int64(size) }
 
 // s3SmallClass is the smallest buffer a Put takes: a 4 KiB upload does
 // not hold a part's worth of memory.
@@ -103,13 +102,16 @@ func headSize(hint int64, part int) int {
 
 // partSize chooses the part size for an upload of at most hint bytes
 // (-1: unknown): the configured size, doubled until 10,000 parts hold
-// hint, and at most S3's largest part.
+// hint, but never past S3's largest part or the store's whole buffer
+// budget. An object that outgrows 10,000 such parts fails with
+// ErrTooLarge when its bytes do, not because of a hint.
 func (s *S3) partSize(hint int64) int {
+	limit := min(s3MaxPartSize, s.cfg.BufferMemory)
 	p := int64(s.cfg.PartSize)
-	for hint > 0 && p*s3MaxParts < hint && p < s3MaxPartSize {
+	for hint > 0 && p*s3MaxParts < hint && p*2 <= limit {
 		p *= 2
 	}
-	return int(min(p, s3MaxPartSize))
+	return int(p)
 }
 
 // checksumHeader carries a CRC-64/NVME (checksumValue) in a request; S3

@@ -5,7 +5,7 @@ import "testing"
 // Part sizes keep an upload of the bound's size within S3's 10,000 parts,
 // and the first buffer of a small upload is about its size, not a part.
 func TestS3Sizing(t *testing.T) {
-	s := &S3{cfg: S3Config{PartSize: 8 << 20}}
+	s := &S3{cfg: S3Config{PartSize: 8 << 20, BufferMemory: 256 << 20}}
 	tests := []struct {
 		name      string
 		opts      PutOptions
@@ -23,7 +23,7 @@ func TestS3Sizing(t *testing.T) {
 		{"known 1 TiB", PutOptions{Size: 1 << 40, SizeHint: -1}, 128 << 20, 128 << 20},
 		{"huge hint, MaxSize bounds it", PutOptions{Size: -1, SizeHint: 1 << 40, MaxSize: 4 << 10}, 8 << 20, 64 << 10},
 		{"no hint, MaxSize bounds it", PutOptions{Size: -1, SizeHint: -1, MaxSize: 100 << 20}, 8 << 20, 8 << 20},
-		{"beyond S3's limits", PutOptions{Size: -1, SizeHint: 1 << 50}, 5 << 30, 5 << 30},
+		{"parts no larger than BufferMemory", PutOptions{Size: -1, SizeHint: 1 << 50}, 256 << 20, 256 << 20},
 	}
 	for _, tt := range tests {
 		bound := sizeBound(tt.opts)
@@ -31,7 +31,7 @@ func TestS3Sizing(t *testing.T) {
 		if part != tt.part {
 			t.Errorf("%s: part size %d MiB, want %d MiB", tt.name, part>>20, tt.part>>20)
 		}
-		if bound > 0 && bound <= s3MaxParts*s3MaxPartSize && int64(part)*s3MaxParts < bound {
+		if bound > 0 && bound <= s3MaxParts*s.cfg.BufferMemory && int64(part)*s3MaxParts < bound {
 			t.Errorf("%s: %d parts of %d bytes cannot hold %d bytes", tt.name, s3MaxParts, part, bound)
 		}
 		if got := headSize(bound, part); got != tt.firstRead {
