@@ -320,8 +320,9 @@ func (s *S3) Put(ctx context.Context, key string, r io.Reader, opts PutOptions) 
 	if opts.Size >= 0 && opts.Size <= int64(s.cfg.PartSize) {
 		return s.putStream(ctx, name, lim, opts)
 	}
-	part := s.partSize(sizeBound(opts))
-	buf, n, more, err := s.firstPart(ctx, lim, sizeBound(opts), part)
+	bound := sizeBound(opts)
+	part := s.partSize(bound)
+	buf, n, more, err := s.firstPart(ctx, lim, bound, part)
 	if err != nil {
 		return Written{}, err
 	}
@@ -349,20 +350,21 @@ func sizeBound(opts PutOptions) int64 {
 	return opts.SizeHint
 }
 
-// firstPart reads the start of an upload: all of it, when it fits in a
-// part (more is false), or a full first part. The first read goes to a
-// buffer sized by the hint, so that a small upload holds little memory;
-// a buffer of the part's size is taken from the store's budget (release
-// it with putPart).
-func (s *S3) firstPart(ctx context.Context, r io.Reader, hint int64, part int) (buf *[]byte, n int, more bool, err error) {
-	if size := headSize(hint, part); size < part {
+// firstPart reads the start of an upload of at most bound bytes (-1:
+// unknown): all of it, when it fits in a part (more is false), or a full
+// first part. The first read goes to a buffer sized by the bound, so that
+// a small upload holds little memory; a buffer of the part's size is
+// taken from the store's budget (release it with putPart).
+func (s *S3) firstPart(ctx context.Context, r io.Reader, bound int64, part int) (buf *[]byte, n int, more bool, err error) {
+	if size := headSize(bound, part); size < part {
 		buf = getBuf(size)
 	} else if buf, err = s.getPart(ctx, part); err != nil {
 		return nil, 0, false, err
 	}
 	n, err = fill(r, *buf)
 	if err == nil && len(*buf) < part {
-		// Longer than the hint said: go on in a part buffer.
+		// Longer than the bound said (no bound, or a wrong hint): go on
+		// in a part buffer.
 		pb, perr := s.getPart(ctx, part)
 		if perr != nil {
 			putBuf(buf)
