@@ -2,15 +2,15 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 )
 
 // compare runs the two modes alternately (direct, store, store, direct,
 // ...: each pair in the other order than the last, so neither always goes
-// first) and prints every run, the medians and the median ratio.
-func compare(c config) error {
+// first) and prints every run, the medians and the median ratio. ok is
+// false when the ratio is above c.maxRatio.
+func compare(c config) (ok bool, err error) {
 	fmt.Printf("load average before: %s\n", loadavg())
 	var direct, store []result
 	var ratios []float64
@@ -23,7 +23,7 @@ func compare(c config) error {
 		for _, mode := range order {
 			r, err := child(c, mode)
 			if err != nil {
-				return err
+				return false, err
 			}
 			r.print(false)
 			pair[mode] = r
@@ -39,9 +39,9 @@ func compare(c config) error {
 	fmt.Printf("wall ratio store/direct: median %.2f of %d pairs %s\n", ratio, len(ratios), fmtList(ratios))
 	if c.maxRatio > 0 && ratio > c.maxRatio {
 		fmt.Printf("FAIL: median ratio %.2f is above %.2f\n", ratio, c.maxRatio)
-		os.Exit(1)
+		return false, nil
 	}
-	return nil
+	return true, nil
 }
 
 func summarize(mode string, rs []result) {

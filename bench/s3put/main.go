@@ -29,10 +29,16 @@
 //
 //	head -c 1G /dev/urandom >/tmp/big.bin
 //	scripts/minio.sh go run ./bench/s3put -mode compare -runs 5 -file /tmp/big.bin
+//
+// or, as a regression guard (a temporary file of -size MiB, exit status 1
+// above the ratio):
+//
+//	scripts/minio.sh go run ./bench/s3put -size 1024 -runs 5 -max-ratio 1.3
 package main
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -74,7 +80,8 @@ func main() {
 	log.SetFlags(0)
 	log.SetPrefix("s3put: ")
 	var c config
-	flag.StringVar(&c.file, "file", "", "the file to upload (required)")
+	flag.StringVar(&c.file, "file", "", "the file to upload (or -size)")
+	sizeMiB := flag.Int("size", 0, "without -file: upload a temporary file of this many MiB of random bytes, removed at the end")
 	flag.StringVar(&c.mode, "mode", "compare", "direct, store or compare")
 	flag.StringVar(&c.bucket, "bucket", "fileup-bench", "bucket (created if missing)")
 	flag.BoolVar(&c.known, "known", false, "store mode: pass the file's size as PutOptions.Size")
@@ -89,9 +96,25 @@ func main() {
 	c.endpoint = os.Getenv("FILEUP_TEST_S3_ENDPOINT")
 	c.access = os.Getenv("FILEUP_TEST_S3_ACCESS_KEY")
 	c.secret = os.Getenv("FILEUP_TEST_S3_SECRET_KEY")
-	if c.file == "" || c.endpoint == "" {
-		log.Fatal("need -file and FILEUP_TEST_S3_ENDPOINT (run under scripts/minio.sh)")
+	if (c.file == "") == (*sizeMiB <= 0) || c.endpoint == "" {
+		log.Fatal("need -file or -size, and FILEUP_TEST_S3_ENDPOINT (run under scripts/minio.sh)")
 	}
+	if c.file == "" {
+		name, err := randomFile(int64(*sizeMiB) << 20)
+		if err != nil {
+			log.Fatal(err)
+		}
+		c.file = name
+		code := run(c)
+		os.Remove(name)
+		os.Exit(code)
+	}
+	os.Exit(run(c))
+}
+
+// run measures as c.mode says and returns the exit code: 1 on error or
+// when compare finds the ratio above -max-ratio.
+func run(c config) int {
 	if c.serverPID == 0 {
 		c.serverPID = findServer(c.endpoint)
 	}
@@ -99,16 +122,23 @@ func main() {
 	case "direct", "store":
 		res, err := runOnce(context.Background(), c)
 		if err != nil {
-			log.Fatal(err)
+			log.Print(err)
+			return 1
 		}
 		res.print(c.jsonOut)
+		return 0
 	case "compare":
-		if err := compare(c); err != nil {
-			log.Fatal(err)
+		ok, err := compare(c)
+		if err != nil {
+			log.Print(err)
 		}
-	default:
-		log.Fatalf("unknown -mode %q", c.mode)
+		if err != nil || !ok {
+			return 1
+		}
+		return 0
 	}
+	log.Printf("unknown -mode %q", c.mode)
+	return 1
 }
 
 // result is one run's measurements.
@@ -226,6 +256,23 @@ func storeUploader(ctx context.Context, c config) (uploader, error) {
 		},
 		remove: s.Delete,
 	}, nil
+}
+
+// randomFile writes size random bytes to a new temporary file.
+func randomFile(size int64) (string, error) {
+	f, err := os.CreateTemp("", "s3put-*.bin")
+	if err != nil {
+		return "", err
+	}
+	_, err = io.Copy(f, io.LimitReader(rand.Reader, size))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), nil
 }
 
 // child runs one measurement in a new process, so that each has its own
