@@ -27,11 +27,11 @@ type S3Config struct {
 	UseSSL    bool
 	// Prefix is prepended to every object name, e.g. "fileup/".
 	Prefix string
-	// PartSize is the multipart part size (default 8 MiB, minimum 5 MiB),
-	// doubled for an upload whose SizeHint would need more than S3's
-	// 10,000 parts, up to BufferMemory (2.4 TiB objects at the defaults);
-	// without a hint an object can have at most 10,000 parts (78 GiB at
-	// the default).
+	// PartSize is the multipart part size (default 8 MiB, from 5 MiB to
+	// 5 GiB), doubled for an upload whose SizeHint would need more than
+	// S3's 10,000 parts, up to BufferMemory (2.4 TiB objects at the
+	// defaults); without a hint an object can have at most 10,000 parts
+	// (78 GiB at the default).
 	PartSize uint64
 	// PartConcurrency is the number of part buffers one upload may hold,
 	// so the number of its parts in flight (default 4, as minio-go's own
@@ -180,9 +180,7 @@ func NewS3(ctx context.Context, cfg S3Config) (*S3, error) {
 	if cfg.PartSize == 0 {
 		cfg.PartSize = s3DefaultPart
 	}
-	if cfg.PartSize < s3MinPart {
-		cfg.PartSize = s3MinPart
-	}
+	cfg.PartSize = min(max(cfg.PartSize, s3MinPart), s3MaxPartSize)
 	if cfg.PartConcurrency <= 0 {
 		cfg.PartConcurrency = s3DefaultConcurrency
 	}
