@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"runtime"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -180,6 +179,12 @@ func TestParseS3URL(t *testing.T) {
 		{"s3://b?endpoint=127.0.0.1:9000&secure=false", storage.S3Config{Bucket: "b", Endpoint: "127.0.0.1:9000", AccessKey: "envkey", SecretKey: "envsecret"}, true},
 		{"s3://b?endpoint=s3.example.com&region=eu-west-1&prefix=up/&part_size=8388608&access_key=k&secret_key=s",
 			storage.S3Config{Bucket: "b", Endpoint: "s3.example.com", Region: "eu-west-1", Prefix: "up/", PartSize: 8 << 20, AccessKey: "k", SecretKey: "s", UseSSL: true}, true},
+		{"s3://b?endpoint=h&part_concurrency=2&buffer_memory=67108864",
+			storage.S3Config{Bucket: "b", Endpoint: "h", PartConcurrency: 2, BufferMemory: 64 << 20, AccessKey: "envkey", SecretKey: "envsecret", UseSSL: true}, true},
+		{"s3://b?endpoint=h&part_concurrency=0", storage.S3Config{}, false},
+		{"s3://b?endpoint=h&part_concurrency=x", storage.S3Config{}, false},
+		{"s3://b?endpoint=h&buffer_memory=-1", storage.S3Config{}, false},
+		{"s3://b?endpoint=h&part_size=big", storage.S3Config{}, false},
 		{"s3://b", storage.S3Config{}, false},
 		{"http://b?endpoint=x", storage.S3Config{}, false},
 		{"s3://b?endpoint=x&secure=maybe", storage.S3Config{}, false},
@@ -192,44 +197,51 @@ func TestParseS3URL(t *testing.T) {
 	}
 }
 
-// A Put of known size is one streamed PUT (no part buffer); one of unknown
-// size buffers one part, never the whole object. Measured as the bytes the
-// whole process allocates during the Put, which include the garbage of
-// request signing (it grows with the size, more so under the race
-// detector): the bounds are generous but still tell apart a streamed PUT
-// (~2 MiB for 20 MiB), a buffered part (5 MiB and more) and a buffered
-// object (20 MiB and more).
+// A Put of known size up to a part is one streamed PUT (no buffer); a
+// larger one, or one of unknown size, holds at most PartConcurrency part
+// buffers, whatever its length, and a small one no part buffer at all. Measured as the bytes the whole
+// process allocates during the Put (the buffer pool starts empty: each
+// case uses a part size of its own), which include the garbage of the
+// requests (more under the race detector): the bounds still tell apart a
+// streamed PUT (well under 1 MiB), two part buffers, three and a buffer
+// per part (40 MiB).
 func TestS3PutMemoryBounded(t *testing.T) {
-	cfg := storagetest.S3FromEnv(t)
-	cfg.PartSize = 5 << 20 // the minimum, so that 20 MiB needs four parts
-	ctx := context.Background()
-	s, err := storage.NewS3(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	const size = 20 << 20
+	const size = 40 << 20
 	tests := []struct {
 		name     string
+		part     uint64 // distinct per case: the buffer pools are keyed by size
 		size     int64
+		opts     storage.PutOptions
 		maxAlloc uint64
 	}{
-		{"known size", size, cfg.PartSize - 1<<20},
-		{"unknown size", -1, size * 3 / 4},
+		{"known size, one part", 8 << 20, 8 << 20, storage.PutOptions{Size: 8 << 20, SizeHint: -1}, 2 << 20},
+		{"known size, parts", 9 << 20, size, storage.PutOptions{Size: size, SizeHint: -1}, 2*9<<20 + 2<<20},
+		{"unknown size", 6 << 20, size, storage.PutOptions{Size: -1, SizeHint: size + 400}, 2*6<<20 + 2<<20},
+		{"unknown size no hint", 7 << 20, size, storage.PutOptions{Size: -1, SizeHint: -1}, 2*7<<20 + 2<<20 + 1<<20},
+		{"small", 5 << 20, 4 << 10, storage.PutOptions{Size: -1, SizeHint: 4<<10 + 400}, 1 << 20},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			cfg := storagetest.S3FromEnv(t)
+			cfg.PartSize = tt.part
+			cfg.PartConcurrency = 2
+			ctx := context.Background()
+			s, err := storage.NewS3(ctx, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
 			var before, after runtime.MemStats
 			runtime.GC()
 			runtime.ReadMemStats(&before)
-			m, err := s.Put(ctx, "t/big-"+strings.ReplaceAll(tt.name, " ", "-"), io.LimitReader(zeros{}, size), storage.PutOptions{Size: tt.size, SizeHint: -1})
+			m, err := s.Put(ctx, "t/big", io.LimitReader(zeros{}, tt.size), tt.opts)
 			runtime.ReadMemStats(&after)
-			if err != nil || m.Size != size {
+			if err != nil || m.Size != tt.size {
 				t.Fatalf("Put = %+v, %v", m, err)
 			}
 			if alloc := after.TotalAlloc - before.TotalAlloc; alloc > tt.maxAlloc {
-				t.Errorf("Put of %d MiB allocated %.1f MiB, want at most %.1f MiB", size>>20, float64(alloc)/(1<<20), float64(tt.maxAlloc)/(1<<20))
+				t.Errorf("Put of %d KiB allocated %.2f MiB, want at most %.2f MiB", tt.size>>10, float64(alloc)/(1<<20), float64(tt.maxAlloc)/(1<<20))
 			} else {
-				t.Logf("allocated %.1f MiB", float64(alloc)/(1<<20))
+				t.Logf("allocated %.2f MiB", float64(alloc)/(1<<20))
 			}
 		})
 	}
@@ -289,3 +301,28 @@ func TestS3FailedPutLeavesNoUpload(t *testing.T) {
 type readFunc func([]byte) (int, error)
 
 func (f readFunc) Read(p []byte) (int, error) { return f(p) }
+
+// ParseS3URL never panics, and what it accepts names a bucket and an
+// endpoint, with no negative tuning.
+func FuzzParseS3URL(f *testing.F) {
+	for _, seed := range []string{
+		"s3://b?endpoint=127.0.0.1:9000&secure=false",
+		"s3://b?endpoint=h&part_size=8388608&part_concurrency=4&buffer_memory=268435456",
+		"s3://b?endpoint=h&part_concurrency=-1", "s3://b?endpoint=h&buffer_memory=9223372036854775808",
+		"s3://?endpoint=h", "s3://b?endpoint=", "s3:b", "%zz", "s3://b?endpoint=h&part_size=-5",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		cfg, err := storage.ParseS3URL(raw)
+		if err != nil {
+			return
+		}
+		if cfg.Bucket == "" || cfg.Endpoint == "" {
+			t.Fatalf("ParseS3URL(%q) = %+v: accepted without a bucket or an endpoint", raw, cfg)
+		}
+		if cfg.PartConcurrency < 0 || cfg.BufferMemory < 0 {
+			t.Fatalf("ParseS3URL(%q) = %+v: negative tuning accepted", raw, cfg)
+		}
+	})
+}

@@ -6,16 +6,19 @@
 // a store keeps no metadata of its own.
 //
 // Every implementation guarantees:
-//   - Put streams in constant memory and returns only once the object's
-//     bytes are durable (fsync on disk, a completed PUT on S3), with the
-//     exact size and a CRC-64/NVME checksum of what it wrote;
+//   - Put streams in bounded memory, whatever the object's size (Disk: a
+//     256 KiB buffer; S3: see its doc, 32 MiB per upload at most) and
+//     returns only once the object's bytes are durable (fsync on disk, a
+//     completed PUT on S3), with the exact size and a CRC-64/NVME
+//     checksum of what it wrote; it never reads its source after
+//     returning;
 //   - Put never replaces an object: a key that exists is ErrExists;
 //   - a Put that fails (read error, context cancelled, size rules, disk
 //     full) removes what it wrote, on S3 before anything becomes visible;
 //   - no key, whatever its bytes, resolves outside the store (CleanKey).
 //
 // Disk keeps an object as a plain file, <root>/objects/<key>, which
-// downloads can hand to sendfile(2). S3 keeps <prefix><key>.
+// downloads can hand to sendfile(2). S3 keeps <prefix>objects/<key>.
 package storage
 
 import (

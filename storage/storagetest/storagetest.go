@@ -125,16 +125,21 @@ func testRoundTrip(t *testing.T, s storage.Store) {
 		name  string
 		size  int
 		known bool
-	}{{"empty", 0, true}, {"empty-unknown", 0, false}, {"small-known", 1000, true}, {"small-unknown", 1000, false},
-		{"6MiB-unknown", 6 << 20, false}, {"6MiB-known", 6 << 20, true}} {
+		hint  int64 // SizeHint when the size is unknown
+	}{{"empty", 0, true, -1}, {"empty-unknown", 0, false, -1}, {"small-known", 1000, true, -1}, {"small-unknown", 1000, false, -1},
+		{"small-hinted", 1000, false, 1400}, {"6MiB-unknown", 6 << 20, false, -1}, {"6MiB-known", 6 << 20, true, -1},
+		{"6MiB-hinted", 6 << 20, false, 6<<20 + 400}, {"6MiB-hint-too-small", 6 << 20, false, 1000}} {
 		t.Run(tt.name, func(t *testing.T) {
 			data := random(tt.size)
-			size := int64(-1)
+			opts := storage.PutOptions{Size: -1, SizeHint: tt.hint}
 			if tt.known {
-				size = int64(len(data))
+				opts.Size = int64(len(data))
 			}
 			key := "tenant/" + tt.name
-			w := Put(t, s, key, data, size)
+			w, err := s.Put(context.Background(), key, bytes.NewReader(data), opts)
+			if err != nil {
+				t.Fatalf("Put %s: %v", key, err)
+			}
 			if w.Size != int64(len(data)) || w.Checksum != Checksum(data) {
 				t.Errorf("Put = %+v, want size %d checksum %s", w, len(data), Checksum(data))
 			}
@@ -176,6 +181,15 @@ func testCreateOnly(t *testing.T, s storage.Store) {
 			t.Errorf("second Put (size %d) = %v, want ErrExists", size, err)
 		}
 	}
+	// Larger ones take other paths on S3: one streamed PUT (which S3
+	// refuses before reading it all), and parts.
+	const mid, big = 4 << 20, 6 << 20
+	for _, opts := range []storage.PutOptions{{Size: mid, SizeHint: -1}, {Size: -1, SizeHint: big + 400}, {Size: big, SizeHint: -1}} {
+		n := max(opts.Size, opts.SizeHint-400)
+		if _, err := s.Put(context.Background(), "t/once", bytes.NewReader(random(int(n))), opts); !errors.Is(err, storage.ErrExists) {
+			t.Errorf("larger second Put (%+v) = %v, want ErrExists", opts, err)
+		}
+	}
 	if got := Read(t, s, "t/once"); !bytes.Equal(got, first) {
 		t.Errorf("object changed to %q", got)
 	}
@@ -205,6 +219,9 @@ func failedPutCases() []putCase {
 	unknown := storage.PutOptions{Size: -1, SizeHint: -1}
 	known := func(n int64) storage.PutOptions { return storage.PutOptions{Size: n, SizeHint: -1} }
 	max := func(n int64) storage.PutOptions { return storage.PutOptions{Size: -1, SizeHint: -1, MaxSize: n} }
+	// hinted is what the reference server passes for a form upload: the
+	// request's length bounds the file's.
+	hinted := func(n int64) storage.PutOptions { return storage.PutOptions{Size: -1, SizeHint: n} }
 	return []putCase{
 		{"read error", failAfter(100_000, boom), unknown, boom},
 		{"read error known size", failAfter(100_000, boom), known(200_000), boom},
@@ -215,7 +232,12 @@ func failedPutCases() []putCase {
 		{"truncated after a part", failAfter(big, io.ErrUnexpectedEOF), unknown, io.ErrUnexpectedEOF},
 		{"context cancelled midway", cancelAfter(50_000, 100_000), unknown, context.Canceled},
 		{"context cancelled after a part", cancelAfter(big, big+1000), unknown, context.Canceled},
+		{"read error after a part with hint", failAfter(big, boom), hinted(big + 1000), boom},
+		{"truncated after a part with hint", failAfter(big, io.ErrUnexpectedEOF), hinted(2 * big), io.ErrUnexpectedEOF},
+		{"truncated small with hint", failAfter(1000, io.ErrUnexpectedEOF), hinted(5000), io.ErrUnexpectedEOF},
 		{"too large", data(100_001), max(100_000), storage.ErrTooLarge},
+		{"too large with hint", data(100_001), storage.PutOptions{Size: -1, SizeHint: 200_000, MaxSize: 100_000}, storage.ErrTooLarge},
+		{"too large after a part with hint", data(big + 1), storage.PutOptions{Size: -1, SizeHint: 2 * big, MaxSize: big}, storage.ErrTooLarge},
 		{"too large after a part", data(big + 1), max(big), storage.ErrTooLarge},
 		{"too large known", data(100_001), storage.PutOptions{Size: 100_001, MaxSize: 100_000, SizeHint: -1}, storage.ErrTooLarge},
 		{"short", data(1000), known(2000), storage.ErrSizeMismatch},
