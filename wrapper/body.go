@@ -29,7 +29,7 @@ type Field struct {
 // each replay for a redirect) starts again from zero.
 type ProgressFunc func(sent, total int64)
 
-// BodyOptions tune NewBody.
+// BodyOptions tune NewBody and NewBase64Body.
 type BodyOptions struct {
 	// FileField is the file part's field name (default "file"); in a
 	// Base64 body, the data field's (default "base64Data").
@@ -325,7 +325,8 @@ func (b *Body) closeAll() {
 // built by a generated client (which cannot know them): Content-Length
 // (exact, or chunked when unknown) and, for replayable sources, GetBody,
 // so that HTTP clients can replay the body on 307/308 redirects and
-// retries. Pass it with the body to UploadFileStreamWithBody.
+// retries. Pass it with the body to UploadFileStreamWithBody (or, for a
+// Base64 body, UploadFileBase64WithBody).
 func (b *Body) RequestEditor() RequestEditorFn {
 	return func(_ context.Context, req *http.Request) error {
 		req.ContentLength = b.length

@@ -52,7 +52,8 @@ type Uploader interface {
 	Upload(ctx context.Context, src Source, p UploadParams, opts ...Option) (*Result, error)
 }
 
-// UploadParams are what an upload asks the server for.
+// UploadParams are what an upload (Upload, UploadBase64, UploadURL) asks
+// the server for.
 type UploadParams struct {
 	// Path is the directory the file is stored under, without leading or
 	// trailing slash. kie requires it; evolink categorises by type
@@ -62,14 +63,15 @@ type UploadParams struct {
 	// name: see IdempotencyKey). On kie, uploading a name again replaces
 	// the file.
 	Name string
-	// ContentType is the file part's Content-Type. Empty: detected from
-	// the first 512 bytes with http.DetectContentType.
+	// ContentType is the file part's Content-Type (UploadBase64: the
+	// data URL's type). Empty: detected from the first 512 bytes with
+	// http.DetectContentType. UploadURL takes none: the server detects
+	// the type of what it downloads.
 	ContentType string
 	// IdempotencyKey is sent as the Idempotency-Key header, the same on
-	// every attempt of the upload. Empty: a random key for this Upload
-	// call. Set it to make retries of your own (a new Upload after a
-	// crash) count as the same upload. At most 255 printable ASCII
-	// characters.
+	// every attempt of the upload. Empty: a random key for this call.
+	// Set it to make retries of your own (a new call after a crash)
+	// count as the same upload. At most 255 printable ASCII characters.
 	IdempotencyKey string
 }
 
@@ -155,8 +157,8 @@ func (c *Client) Upload(ctx context.Context, src Source, p UploadParams, opts ..
 // with an exact Content-Length, never whole in memory. It behaves as
 // Upload in every other way: errors, retries, Idempotency-Key, progress
 // (file bytes, as their encoding is sent). The vendors recommend it for
-// small files (kie: the stream upload above 10 MB), as base64 adds a
-// third to the bytes sent. Path and Name must be valid UTF-8.
+// small files (kie advises the stream upload above 10 MB), as base64
+// adds a third to the bytes sent. Path and Name must be valid UTF-8.
 func (c *Client) UploadBase64(ctx context.Context, src Source, p UploadParams, opts ...Option) (*Result, error) {
 	return c.uploadSource(ctx, base64Upload, src, p, opts)
 }
