@@ -346,3 +346,35 @@ func TestFileupServeURLUploadIdempotent(t *testing.T) {
 		t.Errorf("file ids %q, %q; %d files stored: want one", first.FileID, again.FileID, *q.UsedFiles)
 	}
 }
+
+// A full quota refuses every kind of upload with 403, which
+// IsQuotaExceeded reports and no retry repeats; the quota read says why.
+func TestFileupServeQuotaExhausted(t *testing.T) {
+	from := origin(t, map[string][]byte{"a.png": pngFile(100)})
+	base := refServer(t, func(cfg *server.Config) { allowLoopback(cfg); cfg.QuotaFiles = 1 })
+	up, c := serveClient(t, wrapper.Evolink, base, fast)
+	ctx := context.Background()
+	png := pngFile(100)
+	src := func() wrapper.Source { return wrapper.ReaderAt(bytes.NewReader(png), "a.png", int64(len(png))) }
+	if _, err := up.Upload(ctx, src(), wrapper.UploadParams{}); err != nil {
+		t.Fatal(err)
+	}
+	for op, call := range map[string]func() error{
+		"upload":        func() error { _, err := up.Upload(ctx, src(), wrapper.UploadParams{}); return err },
+		"base64 upload": func() error { _, err := up.UploadBase64(ctx, src(), wrapper.UploadParams{}); return err },
+		"url upload":    func() error { _, err := up.UploadURL(ctx, from+"/a.png", wrapper.UploadParams{}); return err },
+	} {
+		before := c.checked()
+		err := call()
+		if e, ok := errors.AsType[*wrapper.Error](err); !ok || e.Op != op || e.StatusCode != 403 || !wrapper.IsQuotaExceeded(err) || wrapper.IsRetryable(err) {
+			t.Errorf("%s: %v, want a final 403 quota error", op, err)
+		}
+		if n := c.checked() - before; n != 1 {
+			t.Errorf("%s: %d attempts, want 1", op, n)
+		}
+	}
+	q, err := up.Quota(ctx)
+	if err != nil || *q.UsedFiles != 1 || *q.RemainFiles != 0 {
+		t.Errorf("quota %+v, %v: want 1 used, 0 remaining", q, err)
+	}
+}
