@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fileup/fileup/wrapper"
 )
@@ -229,5 +230,22 @@ func TestOperationErrors(t *testing.T) {
 			!strings.HasPrefix(err.Error(), "kie "+op+": HTTP 413") || strings.Contains(err.Error()+e.Body+e.Msg, secret) {
 			t.Errorf("%s: error %v", op, err)
 		}
+	}
+}
+
+// While the server downloads a URL upload, nothing moves: an answer that
+// takes longer than the inactivity timeout is cut, as documented, and
+// retried with the same key.
+func TestURLUploadInactivity(t *testing.T) {
+	const idle = 300 * time.Millisecond
+	srv, calls := stallOnce(t, -1)
+	up, _ := wrapper.New(wrapper.Kie, srv.URL, auth, wrapper.WithInactivityTimeout(idle))
+	_, err := up.UploadURL(context.Background(), "https://example.com/slow.png", kiePath, noRetries)
+	if !wrapper.IsRetryable(err) || !strings.Contains(err.Error(), "inactivity timeout") || !strings.HasPrefix(err.Error(), "kie url upload: ") {
+		t.Fatalf("error %v: want a retryable inactivity timeout", err)
+	}
+	calls.Store(0)
+	if _, err := up.UploadURL(context.Background(), "https://example.com/slow.png", kiePath, fast); err != nil || calls.Load() != 2 {
+		t.Errorf("%d attempts: %v", calls.Load(), err)
 	}
 }
