@@ -29,18 +29,20 @@ type Field struct {
 // each replay for a redirect) starts again from zero.
 type ProgressFunc func(sent, total int64)
 
-// BodyOptions tune NewBody.
+// BodyOptions tune NewBody and NewBase64Body.
 type BodyOptions struct {
-	// FileField is the file part's field name (default "file").
+	// FileField is the file part's field name (default "file"); in a
+	// Base64 body, the data field's (default "base64Data").
 	FileField string
 	// ContentType is the file part's Content-Type. Empty: detected from
 	// the first 512 bytes with http.DetectContentType.
 	ContentType string
-	// Progress, if set, observes the file bytes as they are read.
+	// Progress, if set, observes the file bytes as the body hands them
+	// over (in a Base64 body, as their encoding is handed over).
 	Progress ProgressFunc
 	// Boundary is the multipart boundary; empty picks a random one. A
 	// replay of a body (GetBody) reuses the original's, which its request
-	// headers name.
+	// headers name. A Base64 body has none.
 	Boundary string
 
 	// touch, if set, is called whenever Read hands over bytes: the
@@ -48,12 +50,14 @@ type BodyOptions struct {
 	touch func()
 }
 
-// Body is a streaming multipart/form-data request body: the text fields,
-// then the file part. It holds the multipart header and trailer bytes and
-// at most 512 bytes of the file (for type detection); the file itself is
-// read as the transport pulls. A read error of the file is returned as is
-// and the closing boundary is never emitted, so a truncated body can never
-// parse as a complete form.
+// Body is a streaming upload request body: the multipart/form-data form
+// of the stream upload (NewBody) or the JSON document of the Base64
+// upload (NewBase64Body). It holds the bytes before and after the file
+// and at most 512 bytes of the file (for type detection), plus, for a
+// Base64 body, fixed buffers for the encoding; the file itself is read as
+// the transport pulls. A read error of the file is returned as is and the
+// end of the body (the closing boundary, or the closing quote and brace)
+// is never emitted, so a truncated body can never parse as complete.
 //
 // Read and Close may be called from different goroutines, as HTTP
 // transports do (net/http may close a request body after RoundTrip has
@@ -63,15 +67,16 @@ type Body struct {
 	mu          sync.Mutex // held by Read and Close
 	closed      bool
 	contentType string
-	boundary    string
-	length      int64 // -1: unknown
+	boundary    string // "" for a JSON body
+	length      int64  // -1: unknown
 	header      []byte
 	trailer     []byte
-	data        io.Reader
+	data        io.Reader   // the file as sent: its bytes, or their base64
+	file        *fileReader // the file as read from the source
+	encoded     bool        // data is the base64 of the file
+	handed      int64       // data bytes handed over
 	closer      io.Closer
 	closeErr    error
-	size        int64 // file size, -1 unknown
-	read        int64 // file bytes read
 	state       int
 	err         error
 	progress    progressMeter
@@ -85,9 +90,7 @@ type Body struct {
 type family struct {
 	mu      sync.Mutex
 	current *Body
-	src     Source
-	fields  []Field
-	opts    BodyOptions // with the first body's boundary
+	open    func() (*Body, error) // a new body from the start of the source
 }
 
 const (
@@ -111,33 +114,47 @@ func (e *SourceError) Error() string { return "wrapper: reading the file: " + e.
 // Unwrap returns the source's own error.
 func (e *SourceError) Unwrap() error { return e.Err }
 
-// NewBody opens src and returns a body carrying fields followed by the
-// file part. Close it if it is not sent.
+// frame is what a body sends around the file.
+type frame struct {
+	contentType     string
+	boundary        string
+	header, trailer []byte
+	encode          bool // send the file as base64
+}
+
+// framer builds a body's frame for a file of the given name and
+// Content-Type; opts.Boundary is the multipart boundary to use.
+type framer func(name, contentType string, opts BodyOptions) (frame, error)
+
+// NewBody opens src and returns a multipart/form-data body carrying
+// fields followed by the file part. Close it if it is not sent.
 func NewBody(src Source, fields []Field, opts BodyOptions) (*Body, error) {
+	return openBody(src, opts, multipartFrame(fields))
+}
+
+// openBody opens src into a body framed by fr. A replayable source's body
+// can rebuild itself (GetBody) with the same boundary and (detected from
+// the same bytes) the same type, so a replay matches the request's
+// headers; its progress restarts.
+func openBody(src Source, opts BodyOptions, fr framer) (*Body, error) {
 	rc, size, err := src.reader()
 	if err != nil {
 		return nil, &SourceError{Err: err}
 	}
-	b, err := newBody(rc, size, src.name, fields, opts)
+	b, err := newBody(rc, size, src.name, opts, fr)
 	if err != nil {
 		rc.Close()
 		return nil, err
 	}
 	if src.Replayable() {
-		// Same boundary and (detected from the same bytes) the same type:
-		// a replay matches the request's headers. Its progress restarts.
 		again := opts
 		again.Boundary = b.boundary
-		b.family = &family{current: b, src: src, fields: fields, opts: again}
+		b.family = &family{current: b, open: func() (*Body, error) { return openBody(src, again, fr) }}
 	}
 	return b, nil
 }
 
-func newBody(rc io.ReadCloser, size int64, name string, fields []Field, opts BodyOptions) (*Body, error) {
-	fileField := opts.FileField
-	if fileField == "" {
-		fileField = "file"
-	}
+func newBody(rc io.ReadCloser, size int64, name string, opts BodyOptions, fr framer) (*Body, error) {
 	var data io.Reader = rc
 	ct := opts.ContentType
 	if ct == "" {
@@ -151,33 +168,81 @@ func newBody(rc io.ReadCloser, size int64, name string, fields []Field, opts Bod
 		ct = http.DetectContentType(head)
 		data = io.MultiReader(bytes.NewReader(head), rc)
 	}
-	boundary := opts.Boundary
-	if boundary == "" {
-		boundary = randomBoundary()
+	f, err := fr(name, ct, opts)
+	if err != nil {
+		return nil, err
 	}
-	var h bytes.Buffer
-	for _, f := range fields {
-		fmt.Fprintf(&h, "--%s\r\nContent-Disposition: form-data; name=\"%s\"\r\n\r\n%s\r\n", boundary, escapeParam(f.Name), f.Value)
-	}
-	fmt.Fprintf(&h, "--%s\r\nContent-Disposition: form-data; name=\"%s\"; filename=\"%s\"\r\nContent-Type: %s\r\n\r\n",
-		boundary, escapeParam(fileField), escapeParam(name), strings.NewReplacer("\r", "", "\n", "").Replace(ct))
-	trailer := []byte("\r\n--" + boundary + "--\r\n")
-	length := int64(-1)
-	if size >= 0 {
-		length = int64(h.Len()) + size + int64(len(trailer))
-	}
-	return &Body{
-		contentType: "multipart/form-data; boundary=" + boundary,
-		boundary:    boundary,
-		length:      length,
-		header:      h.Bytes(),
-		trailer:     trailer,
-		data:        data,
+	file := &fileReader{r: data, size: size}
+	b := &Body{
+		contentType: f.contentType,
+		boundary:    f.boundary,
+		length:      -1,
+		header:      f.header,
+		trailer:     f.trailer,
+		data:        file,
+		file:        file,
+		encoded:     f.encode,
 		closer:      rc,
-		size:        size,
 		progress:    progressMeter{fn: opts.Progress, total: size},
 		touch:       opts.touch,
-	}, nil
+	}
+	dataLen := size
+	if f.encode {
+		b.data = newBase64Encoder(file)
+		dataLen = base64Len(size)
+	}
+	if size >= 0 {
+		b.length = int64(len(f.header)) + dataLen + int64(len(f.trailer))
+	}
+	return b, nil
+}
+
+// multipartFrame frames a file as the last part of a multipart form.
+func multipartFrame(fields []Field) framer {
+	return func(name, ct string, opts BodyOptions) (frame, error) {
+		fileField := opts.FileField
+		if fileField == "" {
+			fileField = "file"
+		}
+		boundary := opts.Boundary
+		if boundary == "" {
+			boundary = randomBoundary()
+		}
+		var h bytes.Buffer
+		for _, f := range fields {
+			fmt.Fprintf(&h, "--%s\r\nContent-Disposition: form-data; name=\"%s\"\r\n\r\n%s\r\n", boundary, escapeParam(f.Name), f.Value)
+		}
+		fmt.Fprintf(&h, "--%s\r\nContent-Disposition: form-data; name=\"%s\"; filename=\"%s\"\r\nContent-Type: %s\r\n\r\n",
+			boundary, escapeParam(fileField), escapeParam(name), strings.NewReplacer("\r", "", "\n", "").Replace(ct))
+		return frame{
+			contentType: "multipart/form-data; boundary=" + boundary,
+			boundary:    boundary,
+			header:      h.Bytes(),
+			trailer:     []byte("\r\n--" + boundary + "--\r\n"),
+		}, nil
+	}
+}
+
+// fileReader reads the file for a body: it counts the bytes, checks them
+// against the declared size, and returns every failure as a *SourceError.
+type fileReader struct {
+	r    io.Reader
+	size int64 // -1: unknown
+	read int64
+}
+
+func (f *fileReader) Read(p []byte) (int, error) {
+	k, err := f.r.Read(p)
+	f.read += int64(k)
+	switch {
+	case f.size >= 0 && f.read > f.size:
+		return k, &SourceError{Err: fmt.Errorf("%w: more than the declared %d bytes", ErrSourceSize, f.size)}
+	case err == io.EOF && f.size >= 0 && f.read != f.size:
+		return k, &SourceError{Err: fmt.Errorf("%w: %d bytes, declared %d", ErrSourceSize, f.read, f.size)}
+	case err != nil && err != io.EOF:
+		return k, &SourceError{Err: err}
+	}
+	return k, err
 }
 
 // escapeParam quotes a Content-Disposition parameter value the way
@@ -207,10 +272,11 @@ func randomBoundary() string {
 	return "fileup-" + hex.EncodeToString(b[:])
 }
 
-// ContentType is the body's Content-Type with its boundary.
+// ContentType is the body's Content-Type: multipart/form-data with its
+// boundary, or application/json for a Base64 body.
 func (b *Body) ContentType() string { return b.contentType }
 
-// Boundary is the body's multipart boundary.
+// Boundary is the body's multipart boundary ("" for a Base64 body).
 func (b *Body) Boundary() string { return b.boundary }
 
 // Len is the exact body length, or -1 when the file size is unknown.
@@ -235,7 +301,7 @@ func (b *Body) GetBody() (io.ReadCloser, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.current.Close()
-	nb, err := NewBody(f.src, f.fields, f.opts)
+	nb, err := f.open()
 	if err != nil {
 		return nil, err
 	}
@@ -259,7 +325,8 @@ func (b *Body) closeAll() {
 // built by a generated client (which cannot know them): Content-Length
 // (exact, or chunked when unknown) and, for replayable sources, GetBody,
 // so that HTTP clients can replay the body on 307/308 redirects and
-// retries. Pass it with the body to UploadFileStreamWithBody.
+// retries. Pass it with the body to UploadFileStreamWithBody (or, for a
+// Base64 body, UploadFileBase64WithBody).
 func (b *Body) RequestEditor() RequestEditorFn {
 	return func(_ context.Context, req *http.Request) error {
 		req.ContentLength = b.length
@@ -274,8 +341,8 @@ func (b *Body) RequestEditor() RequestEditorFn {
 // errBodyClosed is returned by Read after Close.
 var errBodyClosed = errors.New("wrapper: read from a closed body")
 
-// Read implements io.Reader: the header, then the file as it is read from
-// the source, then the closing boundary. Once it has returned an error
+// Read implements io.Reader: the header, then the file (or its base64) as
+// it is read from the source, then the end of the form or document. Once it has returned an error
 // other than io.EOF it returns that error forever; after Close it fails.
 func (b *Body) Read(p []byte) (int, error) {
 	b.mu.Lock()
@@ -307,31 +374,17 @@ func (b *Body) readLocked(p []byte) (int, error) {
 		case stateData:
 			k, err := b.data.Read(p[n:])
 			n += k
-			b.read += int64(k)
-			b.progress.add(int64(k))
-			if b.size >= 0 && b.read > b.size {
-				b.err = &SourceError{Err: fmt.Errorf("%w: more than the declared %d bytes", ErrSourceSize, b.size)}
-				return n, b.err
-			}
+			b.sent(k)
 			if err == io.EOF {
-				if b.size >= 0 && b.read != b.size {
-					b.err = &SourceError{Err: fmt.Errorf("%w: %d bytes, declared %d", ErrSourceSize, b.read, b.size)}
-					return n, b.err
-				}
 				b.progress.finish()
 				b.state = stateTrailer
 				continue
 			}
 			if err != nil {
-				b.err = &SourceError{Err: err}
+				b.err = err // a *SourceError
 				return n, b.err
 			}
-			if k == 0 {
-				return n, nil
-			}
-			if n > 0 {
-				return n, nil // hand over what we have; keep reads aligned to the source
-			}
+			return n, nil // hand over what we have; keep reads aligned to the source
 		case stateTrailer:
 			k := copy(p[n:], b.trailer)
 			b.trailer = b.trailer[k:]
@@ -345,6 +398,17 @@ func (b *Body) readLocked(p []byte) (int, error) {
 		return n, io.EOF
 	}
 	return n, nil
+}
+
+// sent records k more data bytes handed over and reports the file bytes
+// they carry: for a Base64 body, those of the whole quanta handed over.
+func (b *Body) sent(k int) {
+	b.handed += int64(k)
+	file := b.handed
+	if b.encoded {
+		file = b.handed / 4 * 3
+	}
+	b.progress.to(min(file, b.file.read))
 }
 
 // Close ends the body's use of its source: it waits for a Read in
@@ -371,11 +435,13 @@ type progressMeter struct {
 	finalOnce sync.Once
 }
 
-func (m *progressMeter) add(n int64) {
-	if m.fn == nil || n == 0 {
+// to reports that sent file bytes have been handed over, at a bounded
+// rate.
+func (m *progressMeter) to(sent int64) {
+	if m.fn == nil || sent == m.sent {
 		return
 	}
-	m.sent += n
+	m.sent = sent
 	now := time.Now()
 	if m.sent-m.lastSent >= 64<<10 || now.Sub(m.lastTime) >= 100*time.Millisecond {
 		m.lastSent, m.lastTime = m.sent, now

@@ -9,6 +9,7 @@ import (
 	"mime/multipart"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -250,29 +251,45 @@ func TestBodyProgress(t *testing.T) {
 	}
 }
 
-// Allocations per body do not depend on the file size. `make test` runs
-// this test a second time without the race detector, which adds its own
-// allocations, a few more or less on each run.
+// Allocations per body, multipart or Base64, do not depend on the file
+// size. `make test` runs this test a second time without the race
+// detector, which adds its own allocations, a few more or less on each
+// run.
 func TestBodyAllocsConstant(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts include the race runtime's; measured by the run without -race")
 	}
-	allocs := func(size int64) float64 {
-		src := wrapper.ReaderAt(zeroReaderAt{}, "zeros.bin", size)
-		buf := make([]byte, 32<<10)
-		return testing.AllocsPerRun(5, func() {
-			b, err := wrapper.NewBody(src, []wrapper.Field{{"uploadPath", "p"}}, wrapper.BodyOptions{})
-			if err != nil {
-				t.Fatal(err)
+	for _, kind := range []struct {
+		name string
+		open func(wrapper.Source, []wrapper.Field, wrapper.BodyOptions) (*wrapper.Body, error)
+	}{{"multipart", wrapper.NewBody}, {"base64", wrapper.NewBase64Body}} {
+		// allocs returns the allocations and bytes allocated per body.
+		allocs := func(size int64) (float64, uint64) {
+			src := wrapper.ReaderAt(zeroReaderAt{}, "zeros.bin", size)
+			buf := make([]byte, 32<<10)
+			send := func() {
+				b, err := kind.open(src, []wrapper.Field{{"uploadPath", "p"}}, wrapper.BodyOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if n, err := io.CopyBuffer(io.Discard, onlyReader{b}, buf); err != nil || n != b.Len() {
+					t.Fatalf("%d bytes of %d: %v", n, b.Len(), err)
+				}
 			}
-			if _, err := io.CopyBuffer(io.Discard, onlyReader{b}, buf); err != nil {
-				t.Fatal(err)
-			}
-		})
-	}
-	small, large := allocs(1<<20), allocs(64<<20)
-	if large > small+2 {
-		t.Errorf("allocs/op: %v for 1 MiB, %v for 64 MiB: memory grows with the file", small, large)
+			n := testing.AllocsPerRun(5, send)
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			send()
+			runtime.ReadMemStats(&after)
+			return n, after.TotalAlloc - before.TotalAlloc
+		}
+		small, smallBytes := allocs(1 << 20)
+		large, largeBytes := allocs(64 << 20)
+		if large > small+2 || largeBytes > smallBytes+16<<10 {
+			t.Errorf("%s: %v allocs, %d bytes for 1 MiB; %v allocs, %d bytes for 64 MiB: memory grows with the file",
+				kind.name, small, smallBytes, large, largeBytes)
+		}
+		t.Logf("%s: %v allocs, %d bytes for 1 MiB; %v allocs, %d bytes for 64 MiB", kind.name, small, smallBytes, large, largeBytes)
 	}
 }
 
@@ -289,25 +306,30 @@ type onlyReader struct{ r io.Reader }
 func (o onlyReader) Read(p []byte) (int, error) { return o.r.Read(p) }
 
 func BenchmarkBody(b *testing.B) {
-	for _, size := range []struct {
+	for _, kind := range []struct {
 		name string
-		n    int64
-	}{{"1KiB", 1 << 10}, {"1MiB", 1 << 20}, {"64MiB", 64 << 20}} {
-		b.Run(size.name, func(b *testing.B) {
-			src := wrapper.ReaderAt(zeroReaderAt{}, "zeros.bin", size.n)
-			buf := make([]byte, 32<<10)
-			b.SetBytes(size.n)
-			b.ReportAllocs()
-			for b.Loop() {
-				body, err := wrapper.NewBody(src, []wrapper.Field{{"uploadPath", "p"}, {"fileName", "z"}}, wrapper.BodyOptions{})
-				if err != nil {
-					b.Fatal(err)
+		open func(wrapper.Source, []wrapper.Field, wrapper.BodyOptions) (*wrapper.Body, error)
+	}{{"multipart", wrapper.NewBody}, {"base64", wrapper.NewBase64Body}} {
+		for _, size := range []struct {
+			name string
+			n    int64
+		}{{"1KiB", 1 << 10}, {"1MiB", 1 << 20}, {"64MiB", 64 << 20}} {
+			b.Run(kind.name+"/"+size.name, func(b *testing.B) {
+				src := wrapper.ReaderAt(zeroReaderAt{}, "zeros.bin", size.n)
+				buf := make([]byte, 32<<10)
+				b.SetBytes(size.n)
+				b.ReportAllocs()
+				for b.Loop() {
+					body, err := kind.open(src, []wrapper.Field{{"uploadPath", "p"}, {"fileName", "z"}}, wrapper.BodyOptions{})
+					if err != nil {
+						b.Fatal(err)
+					}
+					if _, err := io.CopyBuffer(io.Discard, onlyReader{body}, buf); err != nil {
+						b.Fatal(err)
+					}
 				}
-				if _, err := io.CopyBuffer(io.Discard, onlyReader{body}, buf); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
+			})
+		}
 	}
 }
 

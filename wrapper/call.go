@@ -9,12 +9,11 @@ import (
 	"time"
 )
 
-// call is one API operation as the retry loop sends it. Upload is one;
-// other operations of the same APIs reuse the loop, the auth, the
-// inactivity timeout, the envelope decoding and *Error with a call of
-// their own.
+// call is one API operation as the retry loop sends it: Upload,
+// UploadBase64, UploadURL and Quota each make one, and share the loop,
+// the auth, the inactivity timeout, the envelope decoding and *Error.
 type call struct {
-	op string // names the operation in errors: "upload"
+	op string // names the operation in errors: "upload", "quota"...
 	// idempotencyKey, if set, is sent as the Idempotency-Key header on
 	// every attempt.
 	idempotencyKey string

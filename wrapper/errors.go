@@ -27,7 +27,8 @@ import (
 // the server echoed it (Msg, Header, Body).
 type Error struct {
 	Vendor Vendor
-	// Op names the call that failed, such as "upload".
+	// Op names the call that failed: "upload", "base64 upload", "url
+	// upload" or "quota".
 	Op string
 	// StatusCode is the HTTP status.
 	StatusCode int

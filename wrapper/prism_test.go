@@ -100,47 +100,80 @@ func prismClient(t *testing.T, v wrapper.Vendor, url string) (*wrapper.Client, *
 	return up, rec
 }
 
-// prismErrors checks the error examples of both specs: every status the
-// specs document comes back classified.
-func prismErrors(t *testing.T, up *wrapper.Client, rec *violations, src func() wrapper.Source, p wrapper.UploadParams) {
-	for _, tt := range []struct {
-		status   int
-		is       func(error) bool
-		attempts int32
-	}{
-		{401, wrapper.IsUnauthorized, 1},
-		{403, wrapper.IsQuotaExceeded, 1},
-		{405, not(wrapper.IsRetryable), 1},
-		{413, wrapper.IsTooLarge, 1},
-		{500, wrapper.IsRetryable, 2},
-	} {
+// uploadStatuses are the error statuses both specs document for every
+// upload, with the classification each must get and the attempts it
+// takes (500 is retried once by prismClient's policy).
+var uploadStatuses = []prismStatus{
+	{401, wrapper.IsUnauthorized, 1},
+	{403, wrapper.IsQuotaExceeded, 1},
+	{405, not(wrapper.IsRetryable), 1},
+	{413, wrapper.IsTooLarge, 1},
+	{500, wrapper.IsRetryable, 2},
+}
+
+type prismStatus struct {
+	status   int
+	is       func(error) bool
+	attempts int32
+}
+
+// prismErrors checks the error examples of an operation: every status in
+// statuses comes back classified, after the expected attempts.
+func prismErrors(t *testing.T, rec *violations, op string, statuses []prismStatus, call func(...wrapper.Option) error) {
+	t.Helper()
+	for _, tt := range statuses {
 		before := rec.requests.Load()
-		_, err := up.Upload(context.Background(), src(), p, prefer(tt.status))
+		err := call(prefer(tt.status))
 		e, ok := errors.AsType[*wrapper.Error](err)
 		if !ok || e.StatusCode != tt.status || e.Code != tt.status || !tt.is(err) {
-			t.Errorf("Prefer code=%d: %v", tt.status, err)
+			t.Errorf("%s, Prefer code=%d: %v", op, tt.status, err)
 		}
 		if n := rec.requests.Load() - before; n != tt.attempts {
-			t.Errorf("Prefer code=%d: %d attempts, want %d", tt.status, n, tt.attempts)
+			t.Errorf("%s, Prefer code=%d: %d attempts, want %d", op, tt.status, n, tt.attempts)
 		}
 	}
 	rec.check(t)
+}
+
+// prismUploads checks every upload operation of a client against Prism:
+// success (check judges the spec's example result), then the errors.
+func prismUploads(t *testing.T, up *wrapper.Client, rec *violations, src func() wrapper.Source, p wrapper.UploadParams, check func(op string, res *wrapper.Result)) {
+	ctx := context.Background()
+	ops := []struct {
+		name   string
+		upload func(...wrapper.Option) (*wrapper.Result, error)
+	}{
+		{"upload", func(o ...wrapper.Option) (*wrapper.Result, error) { return up.Upload(ctx, src(), p, o...) }},
+		{"base64 upload", func(o ...wrapper.Option) (*wrapper.Result, error) { return up.UploadBase64(ctx, src(), p, o...) }},
+		{"url upload", func(o ...wrapper.Option) (*wrapper.Result, error) {
+			return up.UploadURL(ctx, "https://example.com/images/photo.png", p, o...)
+		}},
+	}
+	for _, op := range ops {
+		res, err := op.upload()
+		if err != nil {
+			t.Errorf("%s: %v", op.name, err)
+			continue
+		}
+		check(op.name, res)
+		rec.check(t)
+		prismErrors(t, rec, op.name, uploadStatuses, func(o ...wrapper.Option) error { _, err := op.upload(o...); return err })
+	}
 }
 
 func prismKie(t *testing.T, url string) {
 	up, rec := prismClient(t, wrapper.Kie, url)
 	src := func() wrapper.Source { return wrapper.ReaderAt(strings.NewReader("hello prism"), "hello.txt", 11) }
 	p := wrapper.UploadParams{Path: "images/user-uploads", Name: "hello.txt"}
-	res, err := up.Upload(context.Background(), src(), p)
-	if err != nil {
-		t.Fatal(err)
+	prismUploads(t, up, rec, src, p, func(op string, res *wrapper.Result) {
+		// The spec's example answer.
+		if res.FilePath != "images/user-uploads/uploaded-image.png" || res.Size == nil || *res.Size != 154832 || res.UploadedAt.IsZero() {
+			t.Errorf("%s: result %+v", op, res)
+		}
+	})
+	if _, err := up.Quota(context.Background()); !errors.Is(err, errors.ErrUnsupported) {
+		t.Errorf("kie quota: %v", err)
 	}
-	// The spec's example answer.
-	if res.FilePath != "images/user-uploads/uploaded-image.png" || res.Size == nil || *res.Size != 154832 || res.UploadedAt.IsZero() {
-		t.Errorf("result %+v", res)
-	}
-	rec.check(t)
-	prismErrors(t, up, rec, src, p)
 }
 
 func prismEvolink(t *testing.T, url string) {
@@ -148,20 +181,34 @@ func prismEvolink(t *testing.T, url string) {
 	png := "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
 	src := func() wrapper.Source { return wrapper.ReaderAt(strings.NewReader(png), "photo.png", int64(len(png))) }
 	p := wrapper.UploadParams{Path: "photos", Name: "photo.png"}
-	res, err := up.Upload(context.Background(), src(), p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.FileID != "file_abc123" || res.FilePath != "photos/photo.png" || res.ExpiresAt.Sub(res.UploadedAt) != 72*time.Hour {
-		t.Errorf("result %+v", res)
-	}
-	rec.check(t)
+	prismUploads(t, up, rec, src, p, func(op string, res *wrapper.Result) {
+		if res.FileID != "file_abc123" || res.FilePath == "" || res.ExpiresAt.Sub(res.UploadedAt) != 72*time.Hour {
+			t.Errorf("%s: result %+v", op, res)
+		}
+	})
 	// Without the optional path and name.
-	if _, err := up.Upload(context.Background(), src(), wrapper.UploadParams{}); err != nil {
+	ctx := context.Background()
+	if _, err := up.Upload(ctx, src(), wrapper.UploadParams{}); err != nil {
+		t.Error(err)
+	}
+	if _, err := up.UploadBase64(ctx, src(), wrapper.UploadParams{}); err != nil {
+		t.Error(err)
+	}
+	if _, err := up.UploadURL(ctx, "https://example.com/photo.png", wrapper.UploadParams{}); err != nil {
 		t.Error(err)
 	}
 	rec.check(t)
-	prismErrors(t, up, rec, src, p)
+
+	q, err := up.Quota(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.UserGroup != "default" || *q.UsedFiles != 35 || *q.MaxFiles != 2000 || *q.RemainFiles != 1965 || q.IsCustom {
+		t.Errorf("quota %+v: want the spec's example", q)
+	}
+	rec.check(t)
+	prismErrors(t, rec, "quota", []prismStatus{{401, wrapper.IsUnauthorized, 1}, {500, wrapper.IsRetryable, 2}},
+		func(o ...wrapper.Option) error { _, err := up.Quota(ctx, o...); return err })
 }
 
 // startPrism runs `prism mock spec` on a free loopback port until the

@@ -9,8 +9,8 @@ import (
 
 // RetryPolicy bounds retries of retryable failures (see IsRetryable).
 // Only calls whose body can be sent again are retried (uploads of
-// replayable sources), each attempt with a fresh body and the same
-// Idempotency-Key. Zero fields take the defaults.
+// replayable sources, URL uploads, quota reads), each attempt with a
+// fresh body and the same Idempotency-Key. Zero fields take the defaults.
 type RetryPolicy struct {
 	// MaxAttempts is the total number of attempts (default 4; 1 disables
 	// retries).

@@ -34,7 +34,22 @@ func TestRetryAfterEarlyAnswerLeavesSourceAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := sha256.Sum256(data)
-	for _, tt := range []struct {
+	kinds := []struct {
+		name   string
+		upload func(*wrapper.Client, context.Context, wrapper.Source, wrapper.UploadParams, ...wrapper.Option) (*wrapper.Result, error)
+		file   func(*testing.T, *http.Request) []byte
+	}{
+		{"multipart", (*wrapper.Client).Upload, func(t *testing.T, r *http.Request) []byte { _, _, _, file := parseFormReader(t, r); return file }},
+		{"base64", (*wrapper.Client).UploadBase64, func(t *testing.T, r *http.Request) []byte {
+			raw, err := io.ReadAll(r.Body)
+			if err != nil {
+				t.Error(err)
+			}
+			_, _, file := decodeBase64Body(t, raw, "base64Data")
+			return file
+		}},
+	}
+	sources := []struct {
 		name string
 		src  func() wrapper.Source
 	}{
@@ -42,28 +57,30 @@ func TestRetryAfterEarlyAnswerLeavesSourceAlone(t *testing.T) {
 		{"ReadSeeker only", func() wrapper.Source { return wrapper.ReadSeeker(seekOnly{bytes.NewReader(data)}, "x.bin") }},
 		{"ReaderAt", func() wrapper.Source { return wrapper.ReaderAt(bytes.NewReader(data), "x.bin", int64(len(data))) }},
 		{"File", func() wrapper.Source { return wrapper.File(path) }},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			var calls atomic.Int32
-			var got atomic.Value
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if calls.Add(1) < 3 {
-					envelopeReply(503, 503, "busy")(w) // before reading anything
-					return
+	}
+	for _, kind := range kinds {
+		for _, tt := range sources {
+			t.Run(kind.name+"/"+tt.name, func(t *testing.T) {
+				var calls atomic.Int32
+				var got atomic.Value
+				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if calls.Add(1) < 3 {
+						envelopeReply(503, 503, "busy")(w) // before reading anything
+						return
+					}
+					got.Store(sha256.Sum256(kind.file(t, r)))
+					kieOK(w)
+				}))
+				defer srv.Close()
+				up, _ := wrapper.New(wrapper.Kie, srv.URL, auth, fast)
+				if _, err := kind.upload(up, context.Background(), tt.src(), wrapper.UploadParams{Path: "p", ContentType: "application/octet-stream"}); err != nil {
+					t.Fatalf("after %d attempts: %v", calls.Load(), err)
 				}
-				_, _, _, file := parseFormReader(t, r)
-				got.Store(sha256.Sum256(file))
-				kieOK(w)
-			}))
-			defer srv.Close()
-			up, _ := wrapper.New(wrapper.Kie, srv.URL, auth, fast)
-			if _, err := up.Upload(context.Background(), tt.src(), wrapper.UploadParams{Path: "p", ContentType: "application/octet-stream"}); err != nil {
-				t.Fatalf("after %d attempts: %v", calls.Load(), err)
-			}
-			if calls.Load() != 3 || got.Load() != want {
-				t.Errorf("%d attempts; the last carried a different file", calls.Load())
-			}
-		})
+				if calls.Load() != 3 || got.Load() != want {
+					t.Errorf("%d attempts; the last carried a different file", calls.Load())
+				}
+			})
+		}
 	}
 }
 

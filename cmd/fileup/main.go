@@ -1,12 +1,15 @@
-// Command fileup uploads files to the kie.ai and evolink.ai File Stream
-// Upload APIs (or any server speaking them), runs fileup's reference server,
-// and load-tests a server.
+// Command fileup uploads files to the kie.ai and evolink.ai File Upload
+// APIs (or any server speaking them), reads evolink's quota, runs fileup's
+// reference server, and load-tests a server.
 //
 // Usage:
 //
-//	fileup upload [flags] FILE...   stream files through wrapper/, print URLs
-//	fileup serve [flags]            run the reference server (both APIs)
-//	fileup bench [flags]            bounded load test with integrity checks
+//	fileup upload [flags] FILE...          stream files through wrapper/, print URLs
+//	fileup upload --base64 [flags] FILE... the same with the Base64 upload
+//	fileup upload --from-url URL [flags]   the server downloads the file
+//	fileup quota [flags]                   evolink's file quota
+//	fileup serve [flags]                   run the reference server (both APIs)
+//	fileup bench [flags]                   bounded load test with integrity checks
 //
 // Run "fileup COMMAND -h" for a command's flags. Exit status: 0 success,
 // 1 failure, 2 usage error.
@@ -41,13 +44,14 @@ type command struct {
 }
 
 var commands = []command{
-	{"upload", "upload files (streaming, with progress)", runUpload},
+	{"upload", "upload files (streaming, with progress), or a file from a URL", runUpload},
+	{"quota", "show the API key's file quota (evolink)", runQuota},
 	{"serve", "run the reference server for both APIs", runServe},
 	{"bench", "load-test a server and verify every upload", runBench},
 }
 
 func usage(w io.Writer) {
-	fmt.Fprintf(w, "fileup: upload to and serve the kie.ai / evolink.ai File Stream Upload APIs\n\nUsage:\n  fileup COMMAND [flags] [args]\n\nCommands:\n")
+	fmt.Fprintf(w, "fileup: upload to and serve the kie.ai / evolink.ai File Upload APIs\n\nUsage:\n  fileup COMMAND [flags] [args]\n\nCommands:\n")
 	for _, c := range commands {
 		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
 	}

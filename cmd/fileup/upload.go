@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -17,54 +19,66 @@ import (
 )
 
 func runUpload(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlagSet("upload", "[flags] FILE... ('-' reads standard input)", stderr)
-	provider := fs.String("provider", envOr("FILEUP_PROVIDER", "kie"), "API to use: kie or evolink (env FILEUP_PROVIDER)")
-	baseURL := fs.String("base-url", envOr("FILEUP_BASE_URL", ""), "server base URL (env FILEUP_BASE_URL; default: the vendor's public server)")
-	token := fs.String("token", "", "API token (default: env KIE_API_KEY or EVOLINK_API_KEY, per provider)")
+	fs := newFlagSet("upload", "[flags] FILE... ('-' reads standard input)\n       fileup upload [flags] --from-url URL", stderr)
+	cf := addClientFlags(fs, envOr("FILEUP_PROVIDER", "kie"), "API to use: kie or evolink (env FILEUP_PROVIDER)")
 	path := fs.String("path", "", "upload path (kie: required; evolink: optional, categorised by type when empty)")
-	name := fs.String("name", "", "stored file name (only with a single FILE; default: the vendor picks or keeps it)")
-	contentType := fs.String("content-type", "", "file part Content-Type (default: detected from the first 512 bytes)")
+	name := fs.String("name", "", "stored file name (only with a single FILE or --from-url; default: the vendor picks or keeps it)")
+	contentType := fs.String("content-type", "", "file part Content-Type (default: detected from the first 512 bytes; not with --from-url)")
+	fromURL := fs.String("from-url", "", "instead of FILEs: have the server download the file at this http(s) URL (kie.ai and evolink.ai fetch public addresses only)")
+	b64 := fs.Bool("base64", false, "send FILEs with the Base64 upload (JSON, base64-encoded as sent; the vendors advise it for small files) instead of multipart")
 	asJSON := fs.Bool("json", false, "print one JSON object per file (and no progress)")
 	jobs := fs.Int("j", 1, "upload up to N files concurrently")
-	retries := fs.Int("retries", 4, "attempts per file for retryable failures (1: no retries)")
 	quiet := fs.Bool("q", false, "no progress output")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	files := fs.Args()
-	switch {
-	case len(files) == 0:
-		return usageErr(fs, "no files given")
-	case *provider != "kie" && *provider != "evolink":
-		return usageErr(fs, "--provider must be kie or evolink, not %q", *provider)
-	case *name != "" && len(files) > 1:
-		return usageErr(fs, "--name needs exactly one FILE")
-	case *jobs < 1:
-		return usageErr(fs, "-j must be at least 1")
-	case *retries < 1:
-		return usageErr(fs, "--retries must be at least 1")
+	if err := checkUploadArgs(fs, files, *fromURL, *name, *contentType, *b64, *jobs); err != nil {
+		return err
 	}
-	if i := slices.Index(files, "-"); i >= 0 && slices.Contains(files[i+1:], "-") {
-		return usageErr(fs, "'-' (standard input) may appear only once")
-	}
-	vendor := wrapper.Vendor(*provider)
-	tokens := wrapper.StaticToken(*token)
-	if *token == "" {
-		if os.Getenv(vendor.TokenEnv()) == "" {
-			return usageErr(fs, "no token: pass --token or set %s", vendor.TokenEnv())
-		}
-		tokens = wrapper.EnvToken(vendor.TokenEnv())
-	}
-	up, err := wrapper.New(vendor, *baseURL, wrapper.WithTokenSource(tokens), wrapper.WithUserAgent("fileup-cli"),
-		wrapper.WithRetry(wrapper.RetryPolicy{MaxAttempts: *retries}))
+	up, err := cf.client(fs)
 	if err != nil {
 		return err
 	}
-	b := batch{up: up, params: wrapper.UploadParams{Path: *path, Name: *name, ContentType: *contentType},
+	b := batch{up: up, params: wrapper.UploadParams{Path: *path, Name: *name, ContentType: *contentType}, base64: *b64,
 		stdin: stdin, stdout: stdout, stderr: stderr, asJSON: *asJSON, many: len(files) > 1,
 		progress: newProgressPrinter(stderr, *asJSON || *quiet)}
+	if *fromURL != "" {
+		if b.uploadURL(ctx, *fromURL) != nil {
+			return errors.New("the upload failed")
+		}
+		return nil
+	}
 	if failed := b.run(ctx, files, *jobs); failed > 0 {
 		return fmt.Errorf("%d of %d uploads failed", failed, len(files))
+	}
+	return nil
+}
+
+// checkUploadArgs checks upload's arguments that do not depend on the
+// provider.
+func checkUploadArgs(fs *flag.FlagSet, files []string, fromURL, name, contentType string, b64 bool, jobs int) error {
+	switch {
+	case fromURL != "" && len(files) > 0:
+		return usageErr(fs, "--from-url takes no FILE arguments")
+	case fromURL != "" && b64:
+		return usageErr(fs, "--from-url and --base64 exclude each other: the server downloads the file")
+	case fromURL != "" && contentType != "":
+		return usageErr(fs, "--content-type has no meaning with --from-url: the server detects the type")
+	case fromURL != "":
+		if u, err := url.Parse(fromURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return usageErr(fs, "--from-url must be an absolute http or https URL")
+		}
+	case len(files) == 0:
+		return usageErr(fs, "no files given (or --from-url URL)")
+	case name != "" && len(files) > 1:
+		return usageErr(fs, "--name needs exactly one FILE")
+	}
+	if jobs < 1 {
+		return usageErr(fs, "-j must be at least 1")
+	}
+	if i := slices.Index(files, "-"); i >= 0 && slices.Contains(files[i+1:], "-") {
+		return usageErr(fs, "'-' (standard input) may appear only once")
 	}
 	return nil
 }
@@ -72,8 +86,9 @@ func runUpload(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 // batch uploads files with the same parameters and prints each result
 // as it comes.
 type batch struct {
-	up             wrapper.Uploader
+	up             *wrapper.Client
 	params         wrapper.UploadParams
+	base64         bool // the Base64 upload instead of the stream upload
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	asJSON, many   bool
@@ -91,7 +106,7 @@ func (b *batch) run(ctx context.Context, files []string, jobs int) int {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			res := uploadOne(ctx, b.up, f, b.stdin, b.params, b.progress)
+			res := b.uploadOne(ctx, f)
 			if res.err != nil {
 				failed.Add(1)
 			}
@@ -105,22 +120,31 @@ func (b *batch) run(ctx context.Context, files []string, jobs int) int {
 	return int(failed.Load())
 }
 
-type fileResult struct {
-	file   string
-	result *wrapper.Result
-	err    error
+// uploadURL has the server fetch fileURL, prints the result as for a
+// file, and returns the upload's error.
+func (b *batch) uploadURL(ctx context.Context, fileURL string) error {
+	res, err := b.up.UploadURL(ctx, fileURL, b.params)
+	printResult(b.stdout, b.stderr, fileResult{file: fileURL, fromURL: true, result: res, err: err}, b.asJSON, false)
+	return err
 }
 
-func uploadOne(ctx context.Context, up wrapper.Uploader, file string, stdin io.Reader, params wrapper.UploadParams, p *progressPrinter) fileResult {
+type fileResult struct {
+	file    string // the file, or the URL
+	fromURL bool
+	result  *wrapper.Result
+	err     error
+}
+
+func (b *batch) uploadOne(ctx context.Context, file string) fileResult {
 	var src wrapper.Source
 	display := file
 	if file == "-" {
 		display = "stdin"
-		n := params.Name
+		n := b.params.Name
 		if n == "" {
 			n = "stdin"
 		}
-		src = wrapper.Reader(stdin, n, -1)
+		src = wrapper.Reader(b.stdin, n, -1)
 	} else {
 		st, err := os.Stat(file)
 		if err != nil {
@@ -131,35 +155,32 @@ func uploadOne(ctx context.Context, up wrapper.Uploader, file string, stdin io.R
 		}
 		src = wrapper.File(file)
 	}
-	res, err := up.Upload(ctx, src, params, wrapper.WithProgress(func(sent, total int64) { p.update(display, sent, total) }))
+	upload := b.up.Upload
+	if b.base64 {
+		upload = b.up.UploadBase64
+	}
+	res, err := upload(ctx, src, b.params, wrapper.WithProgress(func(sent, total int64) { b.progress.update(display, sent, total) }))
 	return fileResult{file: file, result: res, err: err}
 }
 
-// jsonLine is the --json output for one file. The result's fields that
-// the server did not send are omitted (see wrapper.Result).
+// jsonLine is the --json output for one file or URL. The result's fields
+// that the server did not send are omitted (see wrapper.Result).
 type jsonLine struct {
-	File   string          `json:"file"`
+	File   string          `json:"file,omitempty"`
+	URL    string          `json:"url,omitempty"`
 	OK     bool            `json:"ok"`
 	Result *wrapper.Result `json:"result,omitempty"`
 	Error  *jsonError      `json:"error,omitempty"`
 }
 
-type jsonError struct {
-	Message    string `json:"message"`
-	HTTPStatus int    `json:"http_status,omitempty"`
-	Code       int    `json:"code,omitempty"`
-	RequestID  string `json:"request_id,omitempty"`
-	Retryable  bool   `json:"retryable"`
-}
-
 func printResult(stdout, stderr io.Writer, r fileResult, asJSON, many bool) {
 	if asJSON {
 		line := jsonLine{File: r.file, OK: r.err == nil, Result: r.result}
+		if r.fromURL {
+			line.File, line.URL = "", r.file
+		}
 		if r.err != nil {
-			line.Error = &jsonError{Message: r.err.Error(), Retryable: wrapper.IsRetryable(r.err)}
-			if apiErr, ok := errors.AsType[*wrapper.Error](r.err); ok {
-				line.Error.HTTPStatus, line.Error.Code, line.Error.RequestID = apiErr.StatusCode, apiErr.Code, apiErr.RequestID()
-			}
+			line.Error = newJSONError(r.err)
 		}
 		b, _ := json.Marshal(line)
 		fmt.Fprintf(stdout, "%s\n", b)
@@ -169,14 +190,14 @@ func printResult(stdout, stderr io.Writer, r fileResult, asJSON, many bool) {
 		fmt.Fprintf(stderr, "fileup upload: %s: %v\n", r.file, r.err)
 		return
 	}
-	url := r.result.DownloadURL
-	if url == "" { // evolink may answer with a file id alone
-		url = "file_id:" + r.result.FileID
+	link := r.result.DownloadURL
+	if link == "" { // evolink may answer with a file id alone
+		link = "file_id:" + r.result.FileID
 	}
 	if many {
-		fmt.Fprintf(stdout, "%s\t%s\n", r.file, url)
+		fmt.Fprintf(stdout, "%s\t%s\n", r.file, link)
 	} else {
-		fmt.Fprintln(stdout, url)
+		fmt.Fprintln(stdout, link)
 	}
 }
 
