@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -377,4 +378,66 @@ func TestFileupServeQuotaExhausted(t *testing.T) {
 	if err != nil || *q.UsedFiles != 1 || *q.RemainFiles != 0 {
 		t.Errorf("quota %+v, %v: want 1 used, 0 remaining", q, err)
 	}
+}
+
+// loseFirstAnswer passes requests on, but loses the answer to the first
+// upload after the server has sent it (as a connection cut just then
+// would), keeping its body for the test.
+type loseFirstAnswer struct {
+	next  http.RoundTripper
+	mu    sync.Mutex
+	lost  []byte
+	keys  []string
+	calls int
+}
+
+func (l *loseFirstAnswer) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := l.next.RoundTrip(req)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if req.Method != http.MethodPost || err != nil {
+		return resp, err
+	}
+	l.calls++
+	l.keys = append(l.keys, req.Header.Get(wrapper.IdempotencyKeyHeader))
+	if l.calls > 1 {
+		return resp, nil
+	}
+	l.lost, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return nil, io.ErrUnexpectedEOF // the connection broke before the answer arrived
+}
+
+// The whole story of a lost answer, with the wrapper's own retries against
+// the reference server: the server stored the file and answered, the
+// answer was lost, the wrapper retried with the same Idempotency-Key, and
+// got the first upload's answer; one file is stored and charged once.
+func TestFileupServeLostAnswerRetried(t *testing.T) {
+	base := refServer(t, func(c *server.Config) { c.QuotaFiles = 5 })
+	lossy := &loseFirstAnswer{next: http.DefaultTransport}
+	up, err := wrapper.New(wrapper.Evolink, base, wrapper.WithTokenSource(wrapper.StaticToken(serveToken)),
+		wrapper.WithHTTPClient(&http.Client{Transport: lossy}),
+		wrapper.WithRetry(wrapper.RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := pngFile(100_000)
+	res, err := up.Upload(context.Background(), wrapper.ReaderAt(bytes.NewReader(data), "a.png", int64(len(data))), wrapper.UploadParams{})
+	if err != nil {
+		t.Fatalf("upload with its first answer lost: %v", err)
+	}
+	if lossy.calls != 2 || lossy.keys[0] == "" || lossy.keys[0] != lossy.keys[1] {
+		t.Fatalf("%d requests with keys %q: want the same key twice", lossy.calls, lossy.keys)
+	}
+	if !strings.Contains(string(lossy.lost), `"file_id":"`+res.FileID+`"`) {
+		t.Errorf("the retry's answer (file %s) is not the lost one: %s", res.FileID, lossy.lost)
+	}
+	q, err := up.Quota(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *q.UsedFiles != 1 || *q.RemainFiles != 4 {
+		t.Errorf("quota after the retried upload: %d used, %d left; want 1 and 4", *q.UsedFiles, *q.RemainFiles)
+	}
+	download(t, res, data)
 }
