@@ -18,6 +18,7 @@ package reqframe
 
 import (
 	"bytes"
+	"io"
 	"net"
 	"strconv"
 	"sync"
@@ -56,6 +57,17 @@ func (c *Conn) Read(b []byte) (int, error) {
 		c.mu.Unlock()
 	}
 	return n, err
+}
+
+// ReadFrom writes what r holds to the connection through the wrapped
+// connection's own ReadFrom, so that a response copied from a file still
+// goes out with sendfile(2) on a TCP connection. Only reads are followed;
+// writes need nothing from Conn.
+func (c *Conn) ReadFrom(r io.Reader) (int64, error) {
+	if rf, ok := c.Conn.(io.ReaderFrom); ok {
+		return rf.ReadFrom(r)
+	}
+	return io.Copy(struct{ io.Writer }{c.Conn}, r)
 }
 
 // Ambiguous reports whether the head of the connection's request number

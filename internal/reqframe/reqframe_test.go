@@ -162,3 +162,41 @@ func BenchmarkFeed(b *testing.B) {
 		p.feed(data)
 	}
 }
+
+// readFromConn records whether its ReadFrom was used.
+type readFromConn struct {
+	net.Conn
+	used bool
+	got  strings.Builder
+}
+
+func (c *readFromConn) ReadFrom(r io.Reader) (int64, error) {
+	c.used = true
+	return io.Copy(&c.got, r)
+}
+
+// plainConn has Write but no ReadFrom.
+type plainConn struct {
+	net.Conn
+	got strings.Builder
+}
+
+func (c *plainConn) Write(b []byte) (int, error) { return c.got.Write(b) }
+
+// TestReadFrom: a response copied into a Conn reaches the wrapped
+// connection's ReadFrom (on a *net.TCPConn, sendfile), and still arrives
+// whole over a connection that has none.
+func TestReadFrom(t *testing.T) {
+	rf := &readFromConn{}
+	var w io.Writer = &Conn{Conn: rf}
+	if _, ok := w.(io.ReaderFrom); !ok {
+		t.Fatal("*Conn is not an io.ReaderFrom")
+	}
+	if n, err := io.Copy(w, struct{ io.Reader }{strings.NewReader("hello")}); err != nil || n != 5 || !rf.used || rf.got.String() != "hello" {
+		t.Errorf("through ReadFrom: n=%d err=%v used=%v got %q", n, err, rf.used, rf.got.String())
+	}
+	pc := &plainConn{}
+	if n, err := io.Copy(&Conn{Conn: pc}, struct{ io.Reader }{strings.NewReader("world")}); err != nil || n != 5 || pc.got.String() != "world" {
+		t.Errorf("without ReadFrom: n=%d err=%v got %q", n, err, pc.got.String())
+	}
+}
