@@ -26,6 +26,9 @@ type uploadOp struct {
 // key, the per-token limit of concurrent uploads, the body's limits, then
 // the operation.
 func (s *Server) serveUpload(w http.ResponseWriter, r *http.Request, op uploadOp) {
+	// Reading the body after answering needs full duplex on HTTP/1.
+	_ = http.NewResponseController(w).EnableFullDuplex()
+	defer linger(w, r, r.Body)
 	tenant, ok := s.authenticate(w, r)
 	if !ok {
 		s.metrics.upload(op.rules.api, http.StatusUnauthorized, 0)
@@ -73,6 +76,31 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, tenant string, o
 	defer s.metrics.inflight.Add(-1)
 	r.Body = s.limitBody(w, r)
 	return op.receive(s, ctx, op.rules, tenant, r)
+}
+
+// A refused upload is usually answered before its body has arrived. If
+// the server closed the connection at once, the client, still sending,
+// would get a connection reset that discards the answer. So after an
+// answer the server reads and discards what is left of the body, up to
+// lingerBytes or for lingerTimeout, whichever comes first, before the
+// connection closes (the lingering close of RFC 9112 §9.6).
+const (
+	lingerBytes   = 8 << 20
+	lingerTimeout = 2 * time.Second
+)
+
+// linger flushes the answer, then drains what is left of body within the
+// bounds above. A body already read to its end costs one read.
+func linger(w http.ResponseWriter, r *http.Request, body io.Reader) {
+	if r.ContentLength == 0 || body == nil || body == http.NoBody {
+		return
+	}
+	ctl := http.NewResponseController(w)
+	if ctl.Flush() != nil {
+		return
+	}
+	_ = ctl.SetReadDeadline(time.Now().Add(lingerTimeout))
+	_, _ = io.CopyN(io.Discard, body, lingerBytes)
 }
 
 // apiStatus is the status the specs let an error be answered with: a
