@@ -81,4 +81,3 @@ func sendThenRead(addr, token, contentType string, body []byte, pause time.Durat
 	got, err := io.ReadAll(resp.Body)
 	return resp, got, err
 }
-
