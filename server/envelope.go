@@ -42,9 +42,21 @@ func writeEnvelope(w http.ResponseWriter, status int, msg string) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Del("Content-Length")
+	writeBody(w, status, envelope{Success: false, Code: status, Msg: msg})
+}
+
+// writeBody writes a JSON response with its Content-Length, so that the
+// answer is whole on the wire as soon as it is flushed (an upload's
+// answer is flushed before the server drains the rest of the body).
+func writeBody(w http.ResponseWriter, status int, body any) {
+	b, err := json.Marshal(body)
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"success":false,"code":500,"msg":"Internal server error"}`)
+	}
+	b = append(b, '\n')
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(envelope{Success: false, Code: status, Msg: msg})
+	_, _ = w.Write(b)
 }
 
 // quoteField quotes a client-chosen name for an error message, cut to a

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -134,8 +133,7 @@ func (s *Server) maxBody() int64 {
 // writeJSON writes a 200 response with a JSON body.
 func writeJSON(w http.ResponseWriter, body any) {
 	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusOK)
-	_ = json.NewEncoder(w).Encode(body)
+	writeBody(w, http.StatusOK, body)
 }
 
 // utc returns t in UTC for responses.

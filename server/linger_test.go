@@ -46,8 +46,21 @@ func TestRefusalReachesSendingClient(t *testing.T) {
 				t.Fatalf("client: %v", err)
 			}
 			wantEnvelope(t, resp, got, tt.status, tt.msg)
+			if resp.ContentLength != int64(len(got)) {
+				t.Errorf("Content-Length %d, transfer encoding %v, for a %d-byte answer: want it whole and sized", resp.ContentLength, resp.TransferEncoding, len(got))
+			}
 			e.wantNothingStored(tokenA)
 		})
+	}
+}
+
+// TestAnswerSized: a successful upload's answer, written before the
+// server drains the body's end, still goes out with a Content-Length.
+func TestAnswerSized(t *testing.T) {
+	e := newEnv(t, nil)
+	resp, body := e.post("/api/file-stream-upload", tokenA, field("uploadPath", "sized"), file("a.txt", []byte("hello")))
+	if resp.StatusCode != http.StatusOK || resp.ContentLength != int64(len(body)) || resp.TransferEncoding != nil {
+		t.Errorf("status %d, Content-Length %d, transfer encoding %v for %d bytes", resp.StatusCode, resp.ContentLength, resp.TransferEncoding, len(body))
 	}
 }
 
