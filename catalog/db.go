@@ -17,6 +17,9 @@ type sqlCatalog struct {
 	// queue in Go instead of spinning on SQLITE_BUSY; for PostgreSQL it
 	// is the same pool as read.
 	write *sql.DB
+	// group, for SQLite, runs concurrent transactions on write as group
+	// commits; nil for PostgreSQL, where they run side by side.
+	group *txGroup
 	// read answers the lookups that change nothing.
 	read *sql.DB
 	// garbageDelay is Options.GarbageDelay, defaulted.
@@ -61,7 +64,9 @@ const maxAttempts = 5
 
 // withTx runs fn in one transaction on the writer and commits it, or
 // rolls it back if fn fails. fn may run more than once, so it must set
-// its results afresh each time.
+// its results afresh each time. On SQLite the transaction may be a
+// savepoint in a group commit (see txGroup): fn must then use only the
+// conn it is given and return every error of its statements.
 func (c *sqlCatalog) withTx(ctx context.Context, fn func(tx conn) error) error {
 	for attempt := 1; ; attempt++ {
 		err := c.tryTx(ctx, fn)
@@ -72,18 +77,10 @@ func (c *sqlCatalog) withTx(ctx context.Context, fn func(tx conn) error) error {
 }
 
 func (c *sqlCatalog) tryTx(ctx context.Context, fn func(tx conn) error) error {
-	tx, err := c.write.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin transaction: %w", err)
+	if c.group != nil {
+		return c.group.run(ctx, fn)
 	}
-	if err := fn(conn{q: tx, d: c.d}); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit transaction: %w", err)
-	}
-	return nil
+	return runTx(ctx, c.write, c.d, fn)
 }
 
 // invalidError is bad input, refused before the database is asked.
