@@ -31,6 +31,7 @@ import (
 type Disk struct {
 	root *os.Root
 	dir  string
+	dirs dirSyncer
 }
 
 // objectsDir holds the objects, under the store's root directory.
@@ -181,10 +182,12 @@ func (d *Disk) Delete(ctx context.Context, key string) error {
 // parents of the levels of dir that Put created.
 func (d *Disk) syncDirs(dir string, created int) {
 	for i := 0; i <= created && dir != "."; i++ {
-		if f, err := d.root.Open(dir); err == nil {
-			f.Sync()
-			f.Close()
-		}
+		d.dirs.sync(dir, func() {
+			if f, err := d.root.Open(dir); err == nil {
+				f.Sync()
+				f.Close()
+			}
+		})
 		dir = path.Dir(dir)
 	}
 }
