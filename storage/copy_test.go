@@ -163,3 +163,28 @@ func testCopyData(t *testing.T, tc copyCase, src io.Reader, data, fullSum []byte
 		t.Error("a write reached the writer after copyData returned")
 	}
 }
+
+// writeOnly is a source that must be written through WriteTo: its Read
+// fails the test.
+type writeOnly struct {
+	t *testing.T
+	selfWriter
+}
+
+func (w *writeOnly) Read([]byte) (int, error) {
+	w.t.Error("Read called on a source that writes itself")
+	return 0, io.ErrUnexpectedEOF
+}
+
+// A source that writes itself (a multipart file part) is written through
+// WriteTo, straight into the file, never read into a buffer of the store.
+func TestCopyDataUsesWriteTo(t *testing.T) {
+	data := make([]byte, 300<<10)
+	rand.NewChaCha8([32]byte{2}).Read(data)
+	w := &recorder{}
+	src := &writeOnly{t: t, selfWriter: selfWriter{r: bytes.NewReader(data)}}
+	n, _, err := copyData(context.Background(), w, src, PutOptions{Size: -1})
+	if err != nil || n != int64(len(data)) || !bytes.Equal(w.Bytes(), data) {
+		t.Fatalf("copyData = %d, %v; wrote %d bytes, want %d", n, err, w.Len(), len(data))
+	}
+}
