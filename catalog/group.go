@@ -24,8 +24,9 @@ const maxGroup = 128
 // under way leads, running batches until its own is done, and then hands
 // the lead to the first caller still waiting.
 type txGroup struct {
-	db *sql.DB
-	d  *dialect
+	db    *sql.DB
+	d     *dialect
+	stmts *stmtCache
 
 	mu      sync.Mutex
 	queue   []*txReq
@@ -108,23 +109,25 @@ func (g *txGroup) alone(r *txReq) {
 	if r.err = r.ctx.Err(); r.err != nil {
 		return
 	}
-	r.err = runTx(r.ctx, g.db, g.d, r.fn)
+	g.stmts.prepare(r.ctx)
+	r.err = runTx(r.ctx, g.db, g.d, g.stmts, r.fn)
 }
 
 // together runs batch in one transaction, each request in a savepoint.
 // It returns an error, having rolled everything back, when the
 // transaction itself failed; the requests' own results are then void.
 func (g *txGroup) together(batch []*txReq) error {
+	g.stmts.prepare(context.Background())
 	tx, err := g.db.BeginTx(context.Background(), nil)
 	if err != nil {
 		return err
 	}
-	c := conn{q: tx, d: g.d}
+	c := txConn(tx, g.d, g.stmts)
 	for _, r := range batch {
 		if r.err = r.ctx.Err(); r.err != nil {
 			continue
 		}
-		if err := g.step(tx, c, r); err != nil {
+		if err := g.step(c, r); err != nil {
 			_ = tx.Rollback()
 			return err
 		}
@@ -132,30 +135,30 @@ func (g *txGroup) together(batch []*txReq) error {
 	return tx.Commit()
 }
 
-// step runs r in a savepoint of tx, rolling back to it if r fails. An
-// error is the transaction's, not r's.
-func (g *txGroup) step(tx *sql.Tx, c conn, r *txReq) error {
+// step runs r in a savepoint of c's transaction, rolling back to it if
+// r fails. An error is the transaction's, not r's.
+func (g *txGroup) step(c conn, r *txReq) error {
 	ctx := context.Background()
-	if _, err := tx.ExecContext(ctx, "SAVEPOINT req"); err != nil {
+	if _, err := c.exec(ctx, "SAVEPOINT req"); err != nil {
 		return err
 	}
 	if r.err = r.fn(c); r.err != nil {
-		if _, err := tx.ExecContext(ctx, "ROLLBACK TO req"); err != nil {
+		if _, err := c.exec(ctx, "ROLLBACK TO req"); err != nil {
 			return fmt.Errorf("roll back to savepoint: %w", err)
 		}
 	}
-	_, err := tx.ExecContext(ctx, "RELEASE req")
+	_, err := c.exec(ctx, "RELEASE req")
 	return err
 }
 
 // runTx runs fn in one transaction on db and commits it, or rolls it back
-// if fn fails.
-func runTx(ctx context.Context, db *sql.DB, d *dialect, fn func(tx conn) error) error {
+// if fn fails. stmts, if not nil, keeps db's statements prepared.
+func runTx(ctx context.Context, db *sql.DB, d *dialect, stmts *stmtCache, fn func(tx conn) error) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
-	if err := fn(conn{q: tx, d: d}); err != nil {
+	if err := fn(txConn(tx, d, stmts)); err != nil {
 		_ = tx.Rollback()
 		return err
 	}

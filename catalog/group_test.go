@@ -173,3 +173,28 @@ func TestGroupCommitConcurrent(t *testing.T) {
 		t.Errorf("after every caller returned: leading %v, %d queued", c.group.leading, len(c.group.queue))
 	}
 }
+
+// The writer's statements are prepared once: a query first seen in a
+// transaction runs unprepared, and from the next transaction on it runs
+// prepared, with the same results.
+func TestStmtCachePreparesForNextTransaction(t *testing.T) {
+	c := groupDB(t)
+	stmts := c.group.stmts
+	for i := range 3 {
+		if err := c.withTx(context.Background(), insert(i, nil)); err != nil {
+			t.Fatal(err)
+		}
+		stmts.mu.Lock()
+		prepared := len(stmts.stmts)
+		stmts.mu.Unlock()
+		if want := min(i, 1); prepared != want {
+			t.Errorf("after transaction %d: %d statements prepared, want %d", i, prepared, want)
+		}
+	}
+	if err := c.withTx(context.Background(), insert(1, nil)); err == nil {
+		t.Error("a prepared INSERT of a duplicate key succeeded")
+	}
+	if got := rows(t, c); !slices.Equal(got, []int{0, 1, 2}) {
+		t.Errorf("rows %v, want [0 1 2]", got)
+	}
+}

@@ -137,7 +137,7 @@ func openSQLite(ctx context.Context, path, sync string) (*sqlCatalog, error) {
 	n := max(4, runtime.GOMAXPROCS(0))
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
-	return &sqlCatalog{d: sqliteDialect, write: write, read: read, group: &txGroup{db: write, d: sqliteDialect}}, nil
+	return &sqlCatalog{d: sqliteDialect, write: write, read: read, group: &txGroup{db: write, d: sqliteDialect, stmts: newStmtCache(write)}}, nil
 }
 
 // pgMaxConns bounds one catalog's connections to PostgreSQL. Several
