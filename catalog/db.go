@@ -17,8 +17,7 @@ type sqlCatalog struct {
 	// queue in Go instead of spinning on SQLITE_BUSY; for PostgreSQL it
 	// is the same pool as read.
 	write *sql.DB
-	// group, for SQLite, runs concurrent transactions on write as group
-	// commits; nil for PostgreSQL, where they run side by side.
+	// group runs concurrent transactions on write as group commits.
 	group *txGroup
 	// read answers the lookups that change nothing.
 	read *sql.DB
@@ -102,9 +101,9 @@ const maxAttempts = 5
 
 // withTx runs fn in one transaction on the writer and commits it, or
 // rolls it back if fn fails. fn may run more than once, so it must set
-// its results afresh each time. On SQLite the transaction may be a
-// savepoint in a group commit (see txGroup): fn must then use only the
-// conn it is given and return every error of its statements.
+// its results afresh each time. The transaction may be a savepoint in a
+// group commit (see txGroup): fn must use only the conn it is given and
+// return every error of its statements.
 func (c *sqlCatalog) withTx(ctx context.Context, fn func(tx conn) error) error {
 	for attempt := 1; ; attempt++ {
 		err := c.tryTx(ctx, fn)

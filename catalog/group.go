@@ -10,12 +10,15 @@ import (
 // maxGroup bounds how many callers' transactions one group commit holds.
 const maxGroup = 128
 
-// txGroup runs the transactions of concurrent callers on SQLite's single
-// writer connection as group commits: the transactions that queue while
-// one commit is being synced run together, in arrival order, in one
-// database transaction, each in a savepoint of its own, and are made
-// durable by one COMMIT, so one sync of the write-ahead log serves them
-// all. Each caller is still told its own result, and only once the COMMIT
+// txGroup runs the transactions of concurrent callers as group commits:
+// the transactions that queue while one commit is being synced run
+// together, in arrival order, in one database transaction, each in a
+// savepoint of its own, and are made durable by one COMMIT, so one sync
+// of the write-ahead log serves them all. On SQLite, whose writer is one
+// connection, that sync set the pace of every change; on PostgreSQL the
+// uploads of one tenant, which all update the tenant's row, waited for
+// each other's syncs with the row locked, and now take the lock once per
+// group. Each caller is still told its own result, and only once the COMMIT
 // that holds its work has returned: a caller whose function fails is
 // rolled back to its savepoint alone, and the others see the effects of
 // those before them exactly as if they had run one after the other.

@@ -155,5 +155,5 @@ func openPostgres(url string) (*sqlCatalog, error) {
 	db.SetMaxOpenConns(pgMaxConns)
 	db.SetMaxIdleConns(pgMaxConns)
 	db.SetConnMaxIdleTime(5 * time.Minute)
-	return &sqlCatalog{d: postgresDialect, write: db, read: db}, nil
+	return &sqlCatalog{d: postgresDialect, write: db, read: db, group: &txGroup{db: db, d: postgresDialect}}, nil
 }
