@@ -92,7 +92,10 @@
 // # Durability
 //
 // When a method that changes state returns nil, its transaction is
-// committed. SQLite runs with synchronous=FULL: the write-ahead log is
+// committed. Concurrent changes are committed in groups, one commit (and
+// one sync) for all the changes that queued while the previous commit
+// was under way; each is still committed before its method returns, and
+// a change that fails is undone alone. SQLite runs with synchronous=FULL: the write-ahead log is
 // synced at every commit, so neither a crash of the process (kill -9)
 // nor a power loss or kernel panic loses a committed row, provided the
 // disk honours flush requests; the database stays consistent either way.

@@ -17,6 +17,8 @@ type sqlCatalog struct {
 	// queue in Go instead of spinning on SQLITE_BUSY; for PostgreSQL it
 	// is the same pool as read.
 	write *sql.DB
+	// group runs concurrent transactions on write as group commits.
+	group *txGroup
 	// read answers the lookups that change nothing.
 	read *sql.DB
 	// garbageDelay is Options.GarbageDelay, defaulted.
@@ -37,18 +39,56 @@ type querier interface {
 type conn struct {
 	q querier
 	d *dialect
+	// tx and stmts, when set, run the queries in tx as statements kept
+	// prepared by stmts.
+	tx    *sql.Tx
+	stmts *stmtCache
+}
+
+// txConn is a conn for the transaction tx, using stmts if not nil.
+func txConn(tx *sql.Tx, d *dialect, stmts *stmtCache) conn {
+	return conn{q: tx, d: d, tx: tx, stmts: stmts}
+}
+
+// on returns what runs query: a prepared statement in the transaction,
+// or the database or transaction itself.
+func (c conn) on(ctx context.Context, query string) (querier, string) {
+	if c.stmts != nil && c.tx != nil {
+		if st := c.stmts.get(query); st != nil {
+			return stmtQuerier{c.tx.StmtContext(ctx, st)}, ""
+		}
+	}
+	return c.q, query
 }
 
 func (c conn) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return c.q.ExecContext(ctx, c.d.sql(query), args...)
+	q, text := c.on(ctx, c.d.sql(query))
+	return q.ExecContext(ctx, text, args...)
 }
 
 func (c conn) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return c.q.QueryContext(ctx, c.d.sql(query), args...)
+	q, text := c.on(ctx, c.d.sql(query))
+	return q.QueryContext(ctx, text, args...)
 }
 
 func (c conn) row(ctx context.Context, query string, args ...any) *sql.Row {
-	return c.q.QueryRowContext(ctx, c.d.sql(query), args...)
+	q, text := c.on(ctx, c.d.sql(query))
+	return q.QueryRowContext(ctx, text, args...)
+}
+
+// stmtQuerier runs its statement, whatever query text it is given.
+type stmtQuerier struct{ s *sql.Stmt }
+
+func (q stmtQuerier) ExecContext(ctx context.Context, _ string, args ...any) (sql.Result, error) {
+	return q.s.ExecContext(ctx, args...)
+}
+
+func (q stmtQuerier) QueryContext(ctx context.Context, _ string, args ...any) (*sql.Rows, error) {
+	return q.s.QueryContext(ctx, args...)
+}
+
+func (q stmtQuerier) QueryRowContext(ctx context.Context, _ string, args ...any) *sql.Row {
+	return q.s.QueryRowContext(ctx, args...)
 }
 
 // reader is a conn for lookups outside a transaction.
@@ -61,7 +101,9 @@ const maxAttempts = 5
 
 // withTx runs fn in one transaction on the writer and commits it, or
 // rolls it back if fn fails. fn may run more than once, so it must set
-// its results afresh each time.
+// its results afresh each time. The transaction may be a savepoint in a
+// group commit (see txGroup): fn must use only the conn it is given and
+// return every error of its statements.
 func (c *sqlCatalog) withTx(ctx context.Context, fn func(tx conn) error) error {
 	for attempt := 1; ; attempt++ {
 		err := c.tryTx(ctx, fn)
@@ -72,18 +114,10 @@ func (c *sqlCatalog) withTx(ctx context.Context, fn func(tx conn) error) error {
 }
 
 func (c *sqlCatalog) tryTx(ctx context.Context, fn func(tx conn) error) error {
-	tx, err := c.write.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin transaction: %w", err)
+	if c.group != nil {
+		return c.group.run(ctx, fn)
 	}
-	if err := fn(conn{q: tx, d: c.d}); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit transaction: %w", err)
-	}
-	return nil
+	return runTx(ctx, c.write, c.d, nil, fn)
 }
 
 // invalidError is bad input, refused before the database is asked.

@@ -137,7 +137,7 @@ func openSQLite(ctx context.Context, path, sync string) (*sqlCatalog, error) {
 	n := max(4, runtime.GOMAXPROCS(0))
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
-	return &sqlCatalog{d: sqliteDialect, write: write, read: read}, nil
+	return &sqlCatalog{d: sqliteDialect, write: write, read: read, group: &txGroup{db: write, d: sqliteDialect, stmts: newStmtCache(write)}}, nil
 }
 
 // pgMaxConns bounds one catalog's connections to PostgreSQL. Several
@@ -155,5 +155,5 @@ func openPostgres(url string) (*sqlCatalog, error) {
 	db.SetMaxOpenConns(pgMaxConns)
 	db.SetMaxIdleConns(pgMaxConns)
 	db.SetConnMaxIdleTime(5 * time.Minute)
-	return &sqlCatalog{d: postgresDialect, write: db, read: db}, nil
+	return &sqlCatalog{d: postgresDialect, write: db, read: db, group: &txGroup{db: db, d: postgresDialect}}, nil
 }

@@ -149,6 +149,42 @@ func (m *meter) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// meterTo is a meter whose source writes itself (a form's file part):
+// its WriteTo passes that on, metering each write.
+type meterTo struct {
+	meter
+	src io.WriterTo
+}
+
+// WriteTo writes the source to w, counting each write against the
+// reservation before passing it on; a write beyond the quota fails with
+// the *apiError and reaches w with none of its bytes.
+func (m *meterTo) WriteTo(w io.Writer) (int64, error) {
+	if m.err != nil {
+		return 0, m.err
+	}
+	return m.src.WriteTo(&meterWriter{m: &m.meter, w: w})
+}
+
+// meterWriter is the writer meterTo hands its source.
+type meterWriter struct {
+	m *meter
+	w io.Writer
+}
+
+func (mw *meterWriter) Write(p []byte) (int, error) {
+	m := mw.m
+	if m.err != nil {
+		return 0, m.err
+	}
+	m.in.read += int64(len(p))
+	if aerr := m.in.keep(m.ctx); aerr != nil {
+		m.err = aerr
+		return 0, aerr
+	}
+	return mw.w.Write(p)
+}
+
 // keep reserves the bytes read beyond the reservation (a chunk ahead, or
 // exactly what is needed when a chunk does not fit), and renews the lease
 // when half of it has passed.
@@ -181,7 +217,11 @@ func (in *ingest) keep(ctx context.Context) *apiError {
 // write streams src into the upload's object.
 func (in *ingest) write(ctx context.Context, src io.Reader, opts storage.PutOptions) (storage.Written, error) {
 	opts.MaxSize = in.s.cfg.MaxUploadSize
-	return in.s.store.Put(ctx, in.object, &meter{ctx: ctx, in: in, src: src}, opts)
+	m := meter{ctx: ctx, in: in, src: src}
+	if wt, ok := src.(io.WriterTo); ok {
+		return in.s.store.Put(ctx, in.object, &meterTo{meter: m, src: wt}, opts)
+	}
+	return in.s.store.Put(ctx, in.object, &m, opts)
 }
 
 // commit makes the stored object the file f describes (f's tenant, id,

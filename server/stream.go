@@ -235,6 +235,43 @@ func (s *formSource) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// WriteTo writes the file's data to w straight from the form's read
+// buffer, then checks the rest of the form as Read does at its end. An
+// error that did not come from w is the client's.
+func (s *formSource) WriteTo(w io.Writer) (int64, error) {
+	rw := &recordingWriter{w: w}
+	n, err := s.head.WriteTo(rw)
+	if err != nil {
+		if rw.err == nil {
+			s.clientEr = err
+		}
+		return n, err
+	}
+	if !s.finished {
+		s.finished = true
+		if aerr := s.f.finish(); aerr != nil {
+			s.clientEr = aerr
+			return n, aerr
+		}
+	}
+	return n, nil
+}
+
+// recordingWriter passes writes on to w and keeps the first error w
+// returned, to tell it from a read error.
+type recordingWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (r *recordingWriter) Write(p []byte) (int, error) {
+	n, err := r.w.Write(p)
+	if err != nil && r.err == nil {
+		r.err = err
+	}
+	return n, err
+}
+
 func (s *formSource) sourceErr() *apiError {
 	if s.clientEr == nil {
 		return nil

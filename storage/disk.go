@@ -31,6 +31,7 @@ import (
 type Disk struct {
 	root *os.Root
 	dir  string
+	dirs dirSyncer
 }
 
 // objectsDir holds the objects, under the store's root directory.
@@ -181,10 +182,12 @@ func (d *Disk) Delete(ctx context.Context, key string) error {
 // parents of the levels of dir that Put created.
 func (d *Disk) syncDirs(dir string, created int) {
 	for i := 0; i <= created && dir != "."; i++ {
-		if f, err := d.root.Open(dir); err == nil {
-			f.Sync()
-			f.Close()
-		}
+		d.dirs.sync(dir, func() {
+			if f, err := d.root.Open(dir); err == nil {
+				f.Sync()
+				f.Close()
+			}
+		})
 		dir = path.Dir(dir)
 	}
 }
@@ -198,7 +201,14 @@ func (d *Disk) syncDirs(dir string, created int) {
 // and so the whole of a source that fits in one buffer, is written in
 // place, with no second buffer and no goroutine. copyData waits for every
 // chunk it started, so nothing reaches w after it returns.
+//
+// A source that is an io.WriterTo (a multipart file part, which writes
+// from its own read buffer) writes straight into w through a checkedWriter
+// instead: no copy, no goroutine.
 func copyData(ctx context.Context, w io.Writer, r io.Reader, opts PutOptions) (int64, []byte, error) {
+	if wt, ok := r.(io.WriterTo); ok {
+		return copyFrom(ctx, w, wt, opts)
+	}
 	h := crc64nvme.New()
 	var bufs [2]*[]byte
 	defer func() {
@@ -234,6 +244,50 @@ func copyData(ctx context.Context, w io.Writer, r io.Reader, opts PutOptions) (i
 		return n, nil, fmt.Errorf("%w: %d bytes, declared %d", ErrSizeMismatch, n, opts.Size)
 	}
 	return n, h.Sum(nil), nil
+}
+
+// copyFrom is copyData for a source that writes itself: it hands the
+// source a checkedWriter over w.
+func copyFrom(ctx context.Context, w io.Writer, src io.WriterTo, opts PutOptions) (int64, []byte, error) {
+	cw := &checkedWriter{ctx: ctx, w: w, h: crc64nvme.New(), opts: opts}
+	if _, err := src.WriteTo(cw); err != nil {
+		return cw.n, nil, err
+	}
+	if opts.Size >= 0 && cw.n != opts.Size {
+		return cw.n, nil, fmt.Errorf("%w: %d bytes, declared %d", ErrSizeMismatch, cw.n, opts.Size)
+	}
+	return cw.n, cw.h.Sum(nil), nil
+}
+
+// checkedWriter passes writes on to w, checksumming and counting them,
+// and applies the size rules and ctx before each: a write that would go
+// past MaxSize or the declared Size fails whole, so nothing beyond the
+// limits reaches w.
+type checkedWriter struct {
+	ctx  context.Context
+	w    io.Writer
+	h    hash.Hash
+	n    int64
+	opts PutOptions
+}
+
+func (c *checkedWriter) Write(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	switch total := c.n + int64(len(p)); {
+	case c.opts.MaxSize > 0 && total > c.opts.MaxSize:
+		return 0, ErrTooLarge
+	case c.opts.Size >= 0 && total > c.opts.Size:
+		return 0, fmt.Errorf("%w: more than the declared %d bytes", ErrSizeMismatch, c.opts.Size)
+	}
+	m, err := c.w.Write(p)
+	c.h.Write(p[:m])
+	c.n += int64(m)
+	if err != nil {
+		return m, fmt.Errorf("storage: %w", err)
+	}
+	return m, nil
 }
 
 // nextChunk fills buf from r and applies the size rules to the running

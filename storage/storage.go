@@ -6,8 +6,9 @@
 // a store keeps no metadata of its own.
 //
 // Every implementation guarantees:
-//   - Put streams in bounded memory, whatever the object's size (Disk: a
-//     256 KiB buffer; S3: see its doc, 32 MiB per upload at most) and
+//   - Put streams in bounded memory, whatever the object's size (Disk:
+//     two 256 KiB buffers, none for a source that is an io.WriterTo;
+//     S3: see its doc, 32 MiB per upload at most) and
 //     returns only once the object's bytes are durable (fsync on disk, a
 //     completed PUT on S3), with the exact size and a CRC-64/NVME
 //     checksum of what it wrote; it never reads its source after
