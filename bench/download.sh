@@ -1,0 +1,128 @@
+# shellcheck shell=bash disable=SC2034,SC2154 # globals shared with bench/run.sh
+# Section (b) of bench/run.sh: a GET of $big from `fileup serve` (disk,
+# SQLite) against Debian's nginx serving the very same file (a hard link
+# to fileup's object file, so both read the same page cache) with
+# sendfile on, from its own configuration on its own loopback port.
+# Skipped, with a message, where nginx is not installed. Sourced by
+# bench/run.sh.
+
+# nginx_bin prints the nginx binary, or nothing.
+nginx_bin() { command -v nginx 2>/dev/null || { [ -x /usr/sbin/nginx ] && echo /usr/sbin/nginx; } || true; }
+
+# start_nginx ROOT: start nginx serving ROOT; sets nginx_pids (master and
+# workers) and nginx_url.
+start_nginx() {
+  local port conf=$work/nginx.conf
+  port=$(free_port)
+  mkdir -p "$work/nginx"
+  cat >"$conf" <<CONF
+daemon off;
+worker_processes 1;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log warn;
+$([ "$(id -u)" = 0 ] && echo "user root;")
+events { worker_connections 64; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  client_body_temp_path $work/nginx/body;
+  proxy_temp_path $work/nginx/proxy;
+  fastcgi_temp_path $work/nginx/fastcgi;
+  uwsgi_temp_path $work/nginx/uwsgi;
+  scgi_temp_path $work/nginx/scgi;
+  default_type application/octet-stream;
+  server {
+    listen 127.0.0.1:$port;
+    root $1;
+  }
+}
+CONF
+  spawn "$(nginx_bin)" -c "$conf" -e "$work/nginx/error.log"
+  nginx_master=$spawned_pid
+  nginx_url="http://127.0.0.1:$port"
+  wait_http "$nginx_url/big.bin" "$work/nginx/error.log"
+  nginx_pids="$nginx_master $(pgrep -P "$nginx_master" | tr '\n' ' ')"
+}
+
+# get_fileup ROUND / get_nginx ROUND: one GET each.
+get_fileup() {
+  local w c
+  timed_cpu "$fu_pid" -- curl -sSf --max-time "$max_time" -o /dev/null "$dl_url"
+  w=$t_wall c=$t_cpu
+  sample dl_fu_wall "$w"
+  sample dl_fu_cpu "$c"
+  a_wall=$w
+  note "download round $1: fileup $w s wall, $c s server CPU"
+}
+
+get_nginx() {
+  local w c
+  timed_cpu "$nginx_pids" -- curl -sSf --max-time "$max_time" -o /dev/null "$nginx_url/big.bin"
+  w=$t_wall c=$t_cpu
+  sample dl_ng_wall "$w"
+  sample dl_ng_cpu "$c"
+  b_wall=$w
+  note "download round $1: nginx  $w s wall, $c s server CPU"
+}
+
+section_download() {
+  if [ -z "$(nginx_bin)" ]; then
+    note "section (b) skipped: nginx is not installed (apt-get install nginx)"
+    echo "## (b) Download"
+    echo
+    echo "Skipped: nginx is not installed (\`apt-get install nginx\`)."
+    echo
+    return
+  fi
+  note "section (b): ${size_mib} MiB download, fileup vs nginx (sendfile), $rounds rounds"
+  start_fileup download "$work/download"
+  upload_form "$fu_url" download.bin
+  dl_url=$(grep -o '"downloadUrl":"[^"]*"' "$work/answer.json" | cut -d'"' -f4)
+  [ -n "$dl_url" ] || die "no downloadUrl in $(cat "$work/answer.json")"
+  mkdir -p "$work/www"
+  ln "$(find "$work/download/objects" -type f | head -n 1)" "$work/www/big.bin"
+  chmod 755 "$work" "$work/www"
+  start_nginx "$work/www"
+  curl -sSf -o /dev/null "$dl_url" # both start from a warm page cache
+  reset_hwm "$fu_pid" || true
+  local i
+  for i in $(seq 1 "$rounds"); do
+    alternate "$i" get_fileup get_nginx
+    sample dl_wall_ratio "$(ratio "$a_wall" "$b_wall")"
+  done
+  local hwm
+  hwm=$(hwm_mib "$fu_pid")
+  if [ "$traces" = 1 ]; then
+    note "strace -c of one GET from each server"
+    strace_get fileup "$fu_pid" "$dl_url"
+    # shellcheck disable=SC2086
+    strace_get nginx "$(pgrep -P "$nginx_master" | head -n 1)" "$nginx_url/big.bin"
+  fi
+  if [ "$profiles" = 1 ]; then
+    note "profiling one fileup GET (perf)"
+    profile download "$fu_pid" curl -sSf -o /dev/null "$dl_url"
+  fi
+  stop "$nginx_master"
+  stop "$fu_pid"
+  result dl_wall "$(med dl_wall_ratio)"
+  result dl_cpu "$(ratio "$(total dl_fu_cpu)" "$(total dl_ng_cpu)")"
+  report_download "$hwm"
+}
+
+report_download() {
+  local fw nw fc nc
+  fw=$(med dl_fu_wall) nw=$(med dl_ng_wall) fc=$(med dl_fu_cpu) nc=$(med dl_ng_cpu)
+  echo "## (b) Download: ${size_mib} MiB GET, fileup vs nginx (sendfile on)"
+  echo
+  echo "Medians of $rounds alternating rounds, the same file (one inode) warm in the page cache, \`curl -o /dev/null\`."
+  echo
+  echo "| | wall (s) | MiB/s | server CPU (s) | server CPU s/GiB | server peak RSS |"
+  echo "|---|---|---|---|---|---|"
+  echo "| \`fileup serve\` | $(r2 "$fw") | $(mibs "$fw" "$size_b") | $(r2 "$fc") | $(r2 "$(per_gib "$fc" "$size_b")") | $1 MiB |"
+  echo "| nginx $("$(nginx_bin)" -v 2>&1 | sed 's/.*nginx\///')| $(r2 "$nw") | $(mibs "$nw" "$size_b") | $(r2 "$nc") | $(r2 "$(per_gib "$nc" "$size_b")") | |"
+  echo "| **fileup / nginx** (wall: median of the rounds' ratios; CPU: total over the rounds) | **$(r2 "$(result_of dl_wall)")×** | | **$(r2 "$(result_of dl_cpu)")×** | | |"
+  echo
+  echo "Rounds, fileup wall: $(list dl_fu_wall); nginx wall: $(list dl_ng_wall); fileup CPU: $(list dl_fu_cpu); nginx CPU: $(list dl_ng_cpu)."
+  echo
+}
