@@ -6,8 +6,14 @@
 # Skipped, with a message, where nginx is not installed. Sourced by
 # bench/run.sh.
 
-# nginx_bin prints the nginx binary, or nothing.
-nginx_bin() { command -v nginx 2>/dev/null || { [ -x /usr/sbin/nginx ] && echo /usr/sbin/nginx; } || true; }
+# nginx_bin prints the nginx binary ($NGINX if set), or nothing.
+nginx_bin() {
+  if [ -n "${NGINX:-}" ]; then
+    if [ -x "$NGINX" ]; then echo "$NGINX"; fi
+    return 0
+  fi
+  command -v nginx 2>/dev/null || { [ -x /usr/sbin/nginx ] && echo /usr/sbin/nginx; } || true
+}
 
 # start_nginx ROOT: start nginx serving ROOT; sets nginx_pids (master and
 # workers) and nginx_url.
@@ -45,10 +51,17 @@ CONF
   nginx_pids="$nginx_master $(pgrep -P "$nginx_master" | tr '\n' ' ')"
 }
 
-# get_fileup ROUND / get_nginx ROUND: one GET each.
+# get_n URL: $dl_gets GETs of URL, on one connection.
+get_n() {
+  local args=() i
+  for i in $(seq 1 "$dl_gets"); do args+=(-o /dev/null "$1"); done
+  curl -sSf --max-time "$max_time" "${args[@]}"
+}
+
+# get_fileup ROUND / get_nginx ROUND: one round of GETs each.
 get_fileup() {
   local w c
-  timed_cpu "$fu_pid" -- curl -sSf --max-time "$max_time" -o /dev/null "$dl_url"
+  timed_cpu "$fu_pid" -- get_n "$dl_url"
   w=$t_wall c=$t_cpu
   sample dl_fu_wall "$w"
   sample dl_fu_cpu "$c"
@@ -58,7 +71,7 @@ get_fileup() {
 
 get_nginx() {
   local w c
-  timed_cpu "$nginx_pids" -- curl -sSf --max-time "$max_time" -o /dev/null "$nginx_url/big.bin"
+  timed_cpu "$nginx_pids" -- get_n "$nginx_url/big.bin"
   w=$t_wall c=$t_cpu
   sample dl_ng_wall "$w"
   sample dl_ng_cpu "$c"
@@ -75,7 +88,11 @@ section_download() {
     echo
     return
   fi
-  note "section (b): ${size_mib} MiB download, fileup vs nginx (sendfile), $rounds rounds"
+  # Each round moves at least 1 GiB, so that a server's CPU time spans
+  # enough of /proc/PID/stat's 10 ms ticks.
+  dl_gets=$(((1024 + size_mib - 1) / size_mib))
+  dl_bytes=$((size_b * dl_gets))
+  note "section (b): ${size_mib} MiB download ($dl_gets per round), fileup vs nginx (sendfile), $rounds rounds"
   start_fileup download "$work/download"
   upload_form "$fu_url" download.bin
   dl_url=$(grep -o '"downloadUrl":"[^"]*"' "$work/answer.json" | cut -d'"' -f4)
@@ -115,12 +132,12 @@ report_download() {
   fw=$(med dl_fu_wall) nw=$(med dl_ng_wall) fc=$(med dl_fu_cpu) nc=$(med dl_ng_cpu)
   echo "## (b) Download: ${size_mib} MiB GET, fileup vs nginx (sendfile on)"
   echo
-  echo "Medians of $rounds alternating rounds, the same file (one inode) warm in the page cache, \`curl -o /dev/null\`."
+  echo "Medians of $rounds alternating rounds of $dl_gets GET(s) each, the same file (one inode) warm in the page cache, \`curl -o /dev/null\`."
   echo
-  echo "| | wall (s) | MiB/s | server CPU (s) | server CPU s/GiB | server peak RSS |"
+  echo "| | wall per round (s) | MiB/s | server CPU per round (s) | server CPU s/GiB | server peak RSS |"
   echo "|---|---|---|---|---|---|"
-  echo "| \`fileup serve\` | $(r2 "$fw") | $(mibs "$fw" "$size_b") | $(r2 "$fc") | $(r2 "$(per_gib "$fc" "$size_b")") | $1 MiB |"
-  echo "| nginx $("$(nginx_bin)" -v 2>&1 | sed 's/.*nginx\///')| $(r2 "$nw") | $(mibs "$nw" "$size_b") | $(r2 "$nc") | $(r2 "$(per_gib "$nc" "$size_b")") | |"
+  echo "| \`fileup serve\` | $(r2 "$fw") | $(mibs "$fw" "$dl_bytes") | $(r2 "$fc") | $(r2 "$(per_gib "$fc" "$dl_bytes")") | $1 MiB |"
+  echo "| nginx $("$(nginx_bin)" -v 2>&1 | sed 's/.*nginx\///') | $(r2 "$nw") | $(mibs "$nw" "$dl_bytes") | $(r2 "$nc") | $(r2 "$(per_gib "$nc" "$dl_bytes")") | |"
   echo "| **fileup / nginx** (wall: median of the rounds' ratios; CPU: total over the rounds) | **$(r2 "$(result_of dl_wall)")×** | | **$(r2 "$(result_of dl_cpu)")×** | | |"
   echo
   echo "Rounds, fileup wall: $(list dl_fu_wall); nginx wall: $(list dl_ng_wall); fileup CPU: $(list dl_fu_cpu); nginx CPU: $(list dl_ng_cpu)."

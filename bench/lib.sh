@@ -110,6 +110,17 @@ med() { samples "$1" | median; }
 list() { samples "$1" | tr '\n' ' ' | sed 's/ $//'; }
 total() { samples "$1" | awk '{t += $1} END {printf "%.3f", t}'; }
 
+# fsync_ms: milliseconds per synchronous 4 KiB write in $work, which
+# bounds how fast small uploads (each made durable) can go.
+fsync_ms() {
+  local t0 t1
+  t0=$(now)
+  dd if=/dev/zero of="$work/dsync" bs=4k count=100 oflag=dsync status=none
+  t1=$(now)
+  rm -f "$work/dsync"
+  calc "($t1 - $t0) * 10"
+}
+
 # per_gib SECONDS BYTES: seconds per GiB.
 per_gib() { calc "$1 * 1073741824 / $2"; }
 
@@ -162,7 +173,7 @@ profile() {
   kill -INT "$ppid" 2>/dev/null || true
   wait "$ppid" 2>/dev/null || true
   perf report -i "$work/perf-$name.data" --no-children --sort dso,symbol --stdio -g none --percent-limit 0.7 2>/dev/null |
-    grep -v '^#' | grep -v '^$' | head -n 40 >"$work/profile-$name.txt" || true
+    grep -v '^#' | grep -v '^$' | sed 's/[ -]*$//' | head -n 40 >"$work/profile-$name.txt" || true
   rm -f "$work/perf-$name.data"
 }
 

@@ -31,6 +31,8 @@
 #   TARGET_S3_WALL=1.2                             fileup / direct PutObject
 #   TARGET_SMALL_RATE=1000                         4 KiB uploads/s on SQLite
 #   PROFILES=1|0 TRACES=1|0  perf profiles of fileup, strace -c of one GET
+#   SECTIONS="ingest download s3 small"   the sections to run
+#   NGINX=/usr/sbin/nginx  the nginx binary (default: from PATH or /usr/sbin)
 #   BENCH_DIR=/tmp        where the temporary directory goes
 #
 # Needs: go, curl; nginx for (b), perf and strace for the profiles.
@@ -84,7 +86,7 @@ header() {
   echo
   echo "- date: $(date -u +%Y-%m-%dT%H:%MZ)"
   echo "- machine: $(nproc) cores ($(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr), $(go version | cut -d' ' -f3)"
-  echo "- filesystem of the data directories: $(df -T "$work" | awk 'NR==2 {print $2}')"
+  echo "- filesystem of the data directories: $(df -T "$work" | awk 'NR==2 {print $2}'), $(fsync_ms) ms per synchronous 4 KiB write (\`dd bs=4k count=100 oflag=dsync\`)"
   echo "- fileup: $(git log -1 --format='%h %s' 2>/dev/null || echo unknown)"
   echo "- command: \`$([ "$quick" = 1 ] && echo "make bench-quick" || echo "make bench")\` (SIZE_MIB=$size_mib ROUNDS=$rounds SMALL_SECONDS=$small_seconds)"
   echo "- load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -98,7 +100,7 @@ summary() {
   echo "| pair | fileup wall / other | fileup CPU s/GiB | other CPU s/GiB | CPU ratio |"
   echo "|---|---|---|---|---|"
   [ -n "$(result_of ingest_wall)" ] && echo "| (a) ingest vs bench/sink | $(r2 "$(result_of ingest_wall)")× | $(r2 "$(per_gib "$(med ingest_fu_cpu)" "$size_b")") | $(r2 "$(per_gib "$(med ingest_sk_cpu)" "$size_b")") | $(r2 "$(result_of ingest_cpu)")× |"
-  [ -n "$(result_of dl_wall)" ] && echo "| (b) download vs nginx | $(r2 "$(result_of dl_wall)")× | $(r2 "$(per_gib "$(med dl_fu_cpu)" "$size_b")") | $(r2 "$(per_gib "$(med dl_ng_cpu)" "$size_b")") | $(r2 "$(result_of dl_cpu)")× |"
+  [ -n "$(result_of dl_wall)" ] && echo "| (b) download vs nginx | $(r2 "$(result_of dl_wall)")× | $(r2 "$(per_gib "$(med dl_fu_cpu)" "$dl_bytes")") | $(r2 "$(per_gib "$(med dl_ng_cpu)" "$dl_bytes")") | $(r2 "$(result_of dl_cpu)")× |"
   [ -n "$(result_of s3_wall)" ] && echo "| (c) S3 ingest vs direct PutObject (fileup + MinIO vs client + MinIO) | $(r2 "$(result_of s3_wall)")× | $(r2 "$(per_gib "$(calc "$(med s3_fu_cpu) + $(med s3_fu_minio)")" "$size_b")") | $(r2 "$(per_gib "$(calc "$(med s3_di_cpu) + $(med s3_di_minio)")" "$size_b")") | $(r2 "$(ratio "$(calc "$(med s3_fu_cpu) + $(med s3_fu_minio)")" "$(calc "$(med s3_di_cpu) + $(med s3_di_minio)")")")× |"
   echo
   echo "- load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -134,10 +136,12 @@ appendix() {
 }
 
 header
-section_ingest
-section_download
-section_s3
-section_small
+for s in ${SECTIONS:-ingest download s3 small}; do
+  case $s in
+  ingest | download | s3 | small) "section_$s" ;;
+  *) die "unknown section $s in SECTIONS (ingest, download, s3, small)" ;;
+  esac
+done
 summary
 echo "## Targets"
 echo

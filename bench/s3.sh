@@ -30,10 +30,11 @@ s3_direct() {
   local out w c m
   out=$(timeout "$max_time" "$work/s3put" -mode direct -json -file "$big" -bucket "$s3_bucket" -server-pid "$minio_pid") ||
     die "s3put direct failed"
-  w=$(json_num "$out" wall_s) c=$(json_num "$out" cpu_s) m=$(json_num "$out" server_cpu_s)
+  w=$(calc "$(json_num "$out" wall_s)") c=$(calc "$(json_num "$out" cpu_s)") m=$(calc "$(json_num "$out" server_cpu_s)")
   sample s3_di_wall "$w"
   sample s3_di_cpu "$c"
   sample s3_di_minio "$m"
+  sample s3_di_rss "$(json_num "$out" peak_rss_mib)"
   b_wall=$w
   note "s3 round $1: direct $w s wall, $c s client CPU, $m s MinIO CPU"
 }
@@ -84,7 +85,7 @@ report_s3() {
   echo "| | wall (s) | MiB/s | uploader CPU s/GiB | MinIO CPU s/GiB | uploader peak RSS |"
   echo "|---|---|---|---|---|---|"
   echo "| \`curl -F\` to \`fileup serve\` → MinIO | $(r2 "$fw") | $(mibs "$fw" "$size_b") | $(r2 "$(per_gib "$fc" "$size_b")") | $(r2 "$(per_gib "$fm" "$size_b")") | $1 MiB |"
-  echo "| bench/s3put direct \`PutObject\` | $(r2 "$dw") | $(mibs "$dw" "$size_b") | $(r2 "$(per_gib "$dc" "$size_b")") | $(r2 "$(per_gib "$dm" "$size_b")") | |"
+  echo "| bench/s3put direct \`PutObject\` | $(r2 "$dw") | $(mibs "$dw" "$size_b") | $(r2 "$(per_gib "$dc" "$size_b")") | $(r2 "$(per_gib "$dm" "$size_b")") | $(awk -v x="$(med s3_di_rss)" 'BEGIN {printf "%.1f", x}') MiB |"
   echo "| **fileup / direct** (wall: median of the rounds' ratios; CPU: of the medians) | **$(r2 "$(result_of s3_wall)")×** | | $(r2 "$(ratio "$fc" "$dc")")× | $(r2 "$(ratio "$fm" "$dm")")× | |"
   echo
   echo "Rounds, fileup wall: $(list s3_fu_wall); direct wall: $(list s3_di_wall)."
