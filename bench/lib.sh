@@ -172,9 +172,20 @@ profile() {
   "$@"
   kill -INT "$ppid" 2>/dev/null || true
   wait "$ppid" 2>/dev/null || true
-  perf report -i "$work/perf-$name.data" --no-children --sort dso,symbol --stdio -g none --percent-limit 0.7 2>/dev/null |
-    grep -v '^#' | grep -v '^$' | sed 's/[ -]*$//' | head -n 40 >"$work/profile-$name.txt" || true
+  {
+    echo "by binary (--sort dso):"
+    perf_top "$name" dso 0.5
+    echo "by symbol (--sort dso,symbol):"
+    perf_top "$name" dso,symbol 0.7
+  } >"$work/profile-$name.txt"
   rm -f "$work/perf-$name.data"
+}
+
+# perf_top NAME SORT MIN-PERCENT: the top lines of a perf report of
+# $work/perf-NAME.data.
+perf_top() {
+  perf report -i "$work/perf-$1.data" --no-children --sort "$2" --stdio -g none --percent-limit "$3" 2>/dev/null |
+    grep -v '^#' | grep -v '^$' | sed 's/[ -]*$//' | head -n 30 || true
 }
 
 # strace_get NAME PID URL: an `strace -c -f` of PID while curl GETs URL

@@ -114,7 +114,7 @@ appendix() {
     [ -s "$f" ] || continue
     echo "### perf profile of \`fileup serve\`: one $name request"
     echo
-    echo "\`perf record -F 999 -g -p PID\`, then \`perf report --no-children --sort dso,symbol -g none --percent-limit 0.7\`:"
+    echo "\`perf record -F 999 -g -p PID\`, then \`perf report --no-children --sort dso\` and \`--sort dso,symbol\` (\`-g none\`, the top lines):"
     echo
     echo '```'
     cat "$f"
