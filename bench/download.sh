@@ -15,13 +15,37 @@ nginx_bin() {
   command -v nginx 2>/dev/null || { [ -x /usr/sbin/nginx ] && echo /usr/sbin/nginx; } || true
 }
 
-# start_nginx ROOT: start nginx serving ROOT; sets nginx_pids (master and
-# workers) and nginx_url.
+# start_nginx ROOT: start nginx serving ROOT, on a free port (another
+# one if that was taken meanwhile); sets nginx_master, nginx_pids (master
+# and worker) and nginx_url.
 start_nginx() {
-  local port conf=$work/nginx.conf
-  port=$(free_port)
-  mkdir -p "$work/nginx"
-  cat >"$conf" <<CONF
+  local port
+  for _ in 1 2 3 4 5; do
+    port=$(free_port)
+    nginx_conf "$1" "$port" >"$work/nginx.conf"
+    mkdir -p "$work/nginx"
+    spawn "$(nginx_bin)" -c "$work/nginx.conf" -e "$work/nginx/error.log"
+    nginx_master=$spawned_pid
+    nginx_url="http://127.0.0.1:$port"
+    for _ in $(seq 1 50); do
+      curl -fs -o /dev/null "$nginx_url/big.bin" 2>/dev/null && break
+      kill -0 "$nginx_master" 2>/dev/null || break
+      sleep 0.1
+    done
+    if kill -0 "$nginx_master" 2>/dev/null; then
+      wait_http "$nginx_url/big.bin" "$work/nginx/error.log"
+      nginx_pids="$nginx_master $(pgrep -P "$nginx_master" | tr '\n' ' ')"
+      return 0
+    fi
+  done
+  cat "$work/nginx/error.log" >&2
+  die "nginx did not start"
+}
+
+# nginx_conf ROOT PORT: an nginx configuration serving ROOT on
+# 127.0.0.1:PORT with sendfile, everything it writes under $work/nginx.
+nginx_conf() {
+  cat <<CONF
 daemon off;
 worker_processes 1;
 pid $work/nginx/nginx.pid;
@@ -39,16 +63,11 @@ http {
   scgi_temp_path $work/nginx/scgi;
   default_type application/octet-stream;
   server {
-    listen 127.0.0.1:$port;
+    listen 127.0.0.1:$2;
     root $1;
   }
 }
 CONF
-  spawn "$(nginx_bin)" -c "$conf" -e "$work/nginx/error.log"
-  nginx_master=$spawned_pid
-  nginx_url="http://127.0.0.1:$port"
-  wait_http "$nginx_url/big.bin" "$work/nginx/error.log"
-  nginx_pids="$nginx_master $(pgrep -P "$nginx_master" | tr '\n' ' ')"
 }
 
 # get_n URL: $dl_gets GETs of URL, on one connection.

@@ -202,28 +202,42 @@ strace_get() {
   wait "$spid" 2>/dev/null || true
 }
 
-# start_fileup NAME DIR [SERVE-FLAGS...]: start `fileup serve` with its
-# data in DIR (logs in $work/NAME.log); sets fu_pid and fu_url.
+# start_fileup NAME DIR [SERVE-FLAGS...]: start `fileup serve` on a port
+# the kernel picks, with its data in DIR (output in $work/NAME.out and
+# .log); sets fu_pid and fu_url.
 start_fileup() {
-  local name=$1 dir=$2 port
+  local name=$1 dir=$2
   shift 2
-  port=$(free_port)
-  spawn "$work/fileup" serve --addr "127.0.0.1:$port" --storage "$dir" --token "$token" \
+  spawn "$work/fileup" serve --addr 127.0.0.1:0 --storage "$dir" --token "$token" \
     --max-size 8GiB --log-format json "$@" >"$work/$name.out" 2>"$work/$name.log"
   fu_pid=$spawned_pid
-  fu_url="http://127.0.0.1:$port"
+  fu_url=$(wait_url "$fu_pid" "$work/$name.out" 'serving .* on \(http://[0-9.:]*\),.*' "$work/$name.log")
   wait_http "$fu_url/healthz" "$work/$name.log"
 }
 
-# start_sink DIR: start bench/sink in -keep mode; sets sink_pid and sink_url.
+# start_sink DIR: start bench/sink in -keep mode on a port the kernel
+# picks; sets sink_pid and sink_url.
 start_sink() {
-  local port
-  port=$(free_port)
   mkdir -p "$1"
-  spawn "$work/sink" -addr "127.0.0.1:$port" -dir "$1" -keep 2>"$work/sink.log"
+  spawn "$work/sink" -addr 127.0.0.1:0 -dir "$1" -keep 2>"$work/sink.log"
   sink_pid=$spawned_pid
-  sink_url="http://127.0.0.1:$port"
+  sink_url=$(wait_url "$sink_pid" "$work/sink.log" 'listening on \(http://[0-9.:]*\)' "$work/sink.log")
   wait_http "$sink_url/healthz" "$work/sink.log"
+}
+
+# wait_url PID FILE SED-PATTERN LOG: wait up to 10 s for FILE to hold a
+# line matching SED-PATTERN, whose first group (the server's URL) it
+# prints; dies, showing LOG, if PID exits first.
+wait_url() {
+  local url
+  for _ in $(seq 1 100); do
+    url=$(sed -n "s|.*$3.*|\1|p" "$2" 2>/dev/null | head -n 1)
+    [ -n "$url" ] && { echo "$url"; return 0; }
+    kill -0 "$1" 2>/dev/null || break
+    sleep 0.1
+  done
+  cat "$4" >&2
+  die "a server did not start (pid $1)"
 }
 
 # upload_form URL NAME: a kie multipart upload of $big with curl -F, the

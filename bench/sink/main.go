@@ -9,6 +9,7 @@
 // comparison must delete their files the same way). It is a benchmark
 // tool, not a server to deploy.
 //
+// It logs the address it listens on (useful with the default port 0).
 // Usage:
 //
 //	go run ./bench/sink -addr 127.0.0.1:9999 -dir /tmp/sink [-keep]
@@ -19,6 +20,7 @@ import (
 	"flag"
 	"io"
 	"log"
+	"net"
 	"net/http"
 	"os"
 )
@@ -38,7 +40,12 @@ func main() {
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
-	log.Fatal(http.ListenAndServe(*addr, mux))
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	log.Printf("listening on http://%s", ln.Addr())
+	log.Fatal(http.Serve(ln, mux))
 }
 
 // receive writes body to a new file in dir with the same buffer size as
