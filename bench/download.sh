@@ -138,6 +138,8 @@ section_download() {
   if [ "$profiles" = 1 ]; then
     note "profiling one fileup GET (perf)"
     profile download "$fu_pid" curl -sSf -o /dev/null "$dl_url"
+    note "profiling one nginx GET (perf)"
+    profile nginx "$(pgrep -P "$nginx_master" | head -n 1)" curl -sSf -o /dev/null "$nginx_url/big.bin"
   fi
   stop "$nginx_master"
   stop "$fu_pid"

@@ -48,6 +48,9 @@ section_ingest() {
     note "profiling one fileup upload (perf)"
     profile ingest "$fu_pid" upload_form "$fu_url" ingest-profile.bin
     find "$work/ingest/objects" -type f -delete
+    note "profiling one bench/sink PUT (perf)"
+    profile sink "$sink_pid" curl -sSf --max-time "$max_time" -o /dev/null -T "$big" "$sink_url/put-profile"
+    find "$work/sink.d" -type f -delete
   fi
   stop "$fu_pid"
   stop "$sink_pid"

@@ -109,10 +109,18 @@ summary() {
 
 appendix() {
   local f name
-  for name in ingest download s3; do
+  local what
+  for name in ingest sink download nginx s3; do
     f=$work/profile-$name.txt
     [ -s "$f" ] || continue
-    echo "### perf profile of \`fileup serve\`: one $name request"
+    case $name in
+    ingest) what="\`fileup serve\`, one ${size_mib} MiB multipart upload (disk)" ;;
+    sink) what="bench/sink, one raw PUT of the same file" ;;
+    download) what="\`fileup serve\`, one GET" ;;
+    nginx) what="the nginx worker, one GET of the same file" ;;
+    s3) what="\`fileup serve\`, one multipart upload into MinIO" ;;
+    esac
+    echo "### perf profile of $what"
     echo
     echo "\`perf record -F 999 -g -p PID\`, then \`perf report --no-children --sort dso\` and \`--sort dso,symbol\` (\`-g none\`, the top lines):"
     echo
