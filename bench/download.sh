@@ -107,9 +107,9 @@ section_download() {
     echo
     return
   fi
-  # Each round moves at least 1 GiB, so that a server's CPU time spans
+  # Each round moves at least 2 GiB, so that a server's CPU time spans
   # enough of /proc/PID/stat's 10 ms ticks.
-  dl_gets=$(((1024 + size_mib - 1) / size_mib))
+  dl_gets=$(((2048 + size_mib - 1) / size_mib))
   dl_bytes=$((size_b * dl_gets))
   note "section (b): ${size_mib} MiB download ($dl_gets per round), fileup vs nginx (sendfile), $rounds rounds"
   start_fileup download "$work/download"
