@@ -209,7 +209,7 @@ start_fileup() {
   local name=$1 dir=$2
   shift 2
   spawn "$work/fileup" serve --addr 127.0.0.1:0 --storage "$dir" --token "$token" \
-    --max-size 8GiB --log-format json "$@" >"$work/$name.out" 2>"$work/$name.log"
+    --max-size 8GiB --shutdown-timeout 2s --log-format json "$@" >"$work/$name.out" 2>"$work/$name.log"
   fu_pid=$spawned_pid
   fu_url=$(wait_url "$fu_pid" "$work/$name.out" 'serving .* on \(http://[0-9.:]*\),.*' "$work/$name.log")
   wait_http "$fu_url/healthz" "$work/$name.log"
