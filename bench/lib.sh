@@ -175,6 +175,8 @@ profile() {
   {
     echo "by binary (--sort dso):"
     perf_top "$name" dso 0.5
+    echo "by Go package of the profiled binary (symbols summed):"
+    perf_packages "$name"
     echo "by symbol (--sort dso,symbol):"
     perf_top "$name" dso,symbol 0.7
   } >"$work/profile-$name.txt"
@@ -186,6 +188,18 @@ profile() {
 perf_top() {
   perf report -i "$work/perf-$1.data" --no-children --sort "$2" --stdio -g none --percent-limit "$3" 2>/dev/null |
     grep -v '^#' | grep -v '^$' | sed 's/[ -]*$//' | head -n 30 || true
+}
+
+# perf_packages NAME: the shares of the profiled program's own code in
+# $work/perf-NAME.data summed by Go package (the symbol up to the first
+# dot after its last slash), the top ten.
+perf_packages() {
+  perf report -i "$work/perf-$1.data" --no-children --sort dso,symbol --stdio -g none 2>/dev/null |
+    awk '$3 == "[.]" && $2 !~ /^\[/ && $2 !~ /\.so/ {
+      sym = $4; i = match(sym, /[^\/]*$/); rest = substr(sym, i); j = index(rest, ".")
+      pkg = (j > 0) ? substr(sym, 1, i - 1) substr(rest, 1, j - 1) : sym
+      sub(/%/, "", $1); share[pkg] += $1
+    } END {for (p in share) printf "%8.2f%%  %s\n", share[p], p}' | sort -rn | head -n 10
 }
 
 # strace_get NAME PID URL: an `strace -c -f` of PID while curl GETs URL

@@ -110,7 +110,7 @@ summary() {
 appendix() {
   local f name
   local what
-  for name in ingest sink download nginx s3; do
+  for name in ingest sink download nginx s3 small; do
     f=$work/profile-$name.txt
     [ -s "$f" ] || continue
     case $name in
@@ -119,6 +119,7 @@ appendix() {
     download) what="\`fileup serve\`, one GET" ;;
     nginx) what="the nginx worker, one GET of the same file" ;;
     s3) what="\`fileup serve\`, one multipart upload into MinIO" ;;
+    small) what="\`fileup serve\` (disk, SQLite), 5 s of 4 KiB uploads at 64 concurrent; $(cat "$work/small-cpu.txt" 2>/dev/null)" ;;
     esac
     echo "### perf profile of $what"
     echo

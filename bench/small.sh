@@ -50,6 +50,21 @@ pg_dsn() {
   fi
 }
 
+# profile_small: perf profile of the server (disk, SQLite) during 5 s of
+# the 4 KiB load, apart from the measured run; also the server's CPU per
+# upload, in $work/small-cpu.txt.
+profile_small() {
+  note "profiling 5 s of 4 KiB uploads (perf)"
+  start_fileup small-profile "$work/small-profile"
+  local c0 c1
+  c0=$(cpu_of "$fu_pid")
+  profile small "$fu_pid" "$work/fileup" bench --base-url "$fu_url" --token "$token" --size 4KiB --concurrency 64 --duration 5s >"$work/small-profile.bench" || true
+  c1=$(cpu_of "$fu_pid")
+  echo "$(load_field "$work/small-profile.bench" ok) uploads, server CPU $(calc "$c1 - $c0") s: $(calc "($c1 - $c0) * 1000 / $(load_field "$work/small-profile.bench" ok)") ms per upload (with its download)" >"$work/small-cpu.txt"
+  stop "$fu_pid"
+  rm -rf "$work/small-profile"
+}
+
 small_row() { # LABEL FILE HWM
   echo "| $1 | $(load_field "$2" ok) | $(load_field "$2" errors) | **$(load_field "$2" uploads/s)** | $(load_field "$2" p50) / $(load_field "$2" p95) / $(load_field "$2" p99) | $3 MiB |"
 }
@@ -76,6 +91,7 @@ section_small() {
   echo "|---|---|---|---|---|---|"
   printf '%s\n' "${rows[@]}"
   echo
+  [ "$profiles" = 1 ] && profile_small
   [ "$big_concurrent" = 1 ] || return 0
   note "section (e): 64 concurrent 16 MiB uploads"
   load_run concurrent --size 16MiB --concurrency 64 --count 128 --
