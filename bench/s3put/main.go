@@ -14,7 +14,9 @@
 //   - compare: runs direct and store alternately in child processes, -runs
 //     of each, and prints the medians and the median of the pairs' wall
 //     ratios (store/direct); with -max-ratio it exits 1 when that median
-//     is above it.
+//     is above it;
+//   - clear: deletes every object of -bucket under -prefix (no file
+//     needed), and prints how many.
 //
 // Each run prints its wall time, the CPU time of the uploading process and
 // of the MinIO server (from /proc/<pid>/stat; found by its --address, or
@@ -82,7 +84,8 @@ func main() {
 	var c config
 	flag.StringVar(&c.file, "file", "", "the file to upload (or -size)")
 	sizeMiB := flag.Int("size", 0, "without -file: upload a temporary file of this many MiB of random bytes, removed at the end")
-	flag.StringVar(&c.mode, "mode", "compare", "direct, store or compare")
+	flag.StringVar(&c.mode, "mode", "compare", "direct, store, compare or clear")
+	prefix := flag.String("prefix", "", "clear mode: the name prefix of the objects to delete")
 	flag.StringVar(&c.bucket, "bucket", "fileup-bench", "bucket (created if missing)")
 	flag.BoolVar(&c.known, "known", false, "store mode: pass the file's size as PutOptions.Size")
 	flag.BoolVar(&c.keep, "keep", false, "keep the uploaded objects (default: delete each after its run, outside the timing)")
@@ -96,6 +99,14 @@ func main() {
 	c.endpoint = os.Getenv("FILEUP_TEST_S3_ENDPOINT")
 	c.access = os.Getenv("FILEUP_TEST_S3_ACCESS_KEY")
 	c.secret = os.Getenv("FILEUP_TEST_S3_SECRET_KEY")
+	if c.mode == "clear" && c.endpoint != "" {
+		n, err := clearPrefix(context.Background(), c, *prefix)
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("deleted %d objects\n", n)
+		return
+	}
 	if (c.file == "") == (*sizeMiB <= 0) || c.endpoint == "" {
 		log.Fatal("need -file or -size, and FILEUP_TEST_S3_ENDPOINT (run under scripts/minio.sh)")
 	}
