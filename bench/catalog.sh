@@ -91,9 +91,14 @@ start_server() {
     >"$work/$name.out" 2>"$work/$name.log" &
   srv_pid=$!
   pids+=("$srv_pid")
-  for _ in $(seq 1 6000); do
-    [ -n "$url" ] || url=$(grep -o -m1 'http://127\.0\.0\.1:[0-9]*' "$work/$name.out" || true)
-    if [ -n "$url" ] && curl -fs -o /dev/null "$url/healthz" 2>/dev/null; then
+  while [ "$(ms_now)" -lt $((t0 + 60000)) ]; do
+    # The comma after the port: the line is complete (a read racing the
+    # server's write could see only part of the port).
+    if [ -z "$url" ]; then
+      url=$(grep -o -m1 'http://127\.0\.0\.1:[0-9]*,' "$work/$name.out" || true)
+      url=${url%,}
+    fi
+    if [ -n "$url" ] && curl -fs --max-time 5 -o /dev/null "$url/healthz" 2>/dev/null; then
       startup_ms=$(($(ms_now) - t0))
       startup_cpu_ms=$(($(cpu_ticks "$srv_pid") * 1000 / hz))
       return 0
@@ -101,7 +106,9 @@ start_server() {
     kill -0 "$srv_pid" 2>/dev/null || break
     sleep 0.01
   done
-  log "server $name did not start:"; cat "$work/$name.log" >&2; exit 1
+  log "server $name did not answer on ${url:-(no address yet)} (pid $srv_pid $(kill -0 "$srv_pid" 2>/dev/null && echo alive || echo exited)):"
+  cat "$work/$name.out" "$work/$name.log" >&2
+  exit 1
 }
 stop_server() { kill "$srv_pid" 2>/dev/null || true; wait "$srv_pid" 2>/dev/null || true; }
 
