@@ -4,7 +4,7 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: all generate build run test test-short vet lint fmt drift bench bench-quick gobench fuzz
+.PHONY: all generate build run test test-short vet lint fmt drift bench bench-catalog bench-quick gobench fuzz
 
 all: build
 
@@ -48,10 +48,14 @@ drift: generate
 	@git diff --exit-code -- gen/ || { echo "gen/ drifted from api/: commit the output of 'make generate'"; exit 1; }
 
 ## bench: side-by-side benchmarks against bench/sink, nginx and a direct MinIO PutObject, under local
-## MinIO and PostgreSQL; prints the Markdown report of BENCHMARKS.md (about 10 minutes; nginx, perf and
+## MinIO and PostgreSQL, then bench/catalog.sh; prints the Markdown report of BENCHMARKS.md (about 25 minutes; nginx, perf and
 ## strace used when installed). Not part of `make test`. SIZE_MIB, ROUNDS and more: see bench/run.sh
 bench:
-	scripts/postgres.sh scripts/minio.sh bash bench/run.sh
+	scripts/postgres.sh scripts/minio.sh bash -c 'bash bench/run.sh && bash bench/catalog.sh'
+
+## bench-catalog: only the catalog's part of make bench: quota check vs files held, start-up time, Base64 memory
+bench-catalog:
+	bash bench/catalog.sh
 
 ## bench-quick: a short bench (256 MiB, 3 rounds) that exits 1 when a ratio of issue 16 misses its target
 ## by more than TOLERANCE (1.3 by default); the targets are env vars too (see bench/run.sh)
