@@ -59,24 +59,8 @@ func runBench(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	if err != nil {
 		return err
 	}
-	runCtx := ctx
-	if *duration > 0 {
-		var cancel context.CancelFunc
-		runCtx, cancel = context.WithTimeout(ctx, *duration)
-		defer cancel()
-	}
 	r := benchRun{up: up, http: httpClient, size: int64(size), provider: *provider, limit: int64(*count)}
-	start := time.Now()
-	var wg sync.WaitGroup
-	for w := range *concurrency {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r.worker(runCtx, uint64(w))
-		}()
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
+	elapsed := r.run(ctx, *duration, *concurrency)
 	r.report(stdout, elapsed, *concurrency)
 	if r.errors.Load() > 0 || r.integrity.Load() > 0 {
 		return fmt.Errorf("%d errors, %d integrity failures", r.errors.Load(), r.integrity.Load())
@@ -85,6 +69,23 @@ func runBench(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		return fmt.Errorf("no upload completed")
 	}
 	return nil
+}
+
+// run runs concurrency workers until duration (0: no limit) or the
+// upload count is reached, and returns how long they ran.
+func (r *benchRun) run(ctx context.Context, duration time.Duration, concurrency int) time.Duration {
+	if duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, duration)
+		defer cancel()
+	}
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := range concurrency {
+		wg.Go(func() { r.worker(ctx, uint64(w)) })
+	}
+	wg.Wait()
+	return time.Since(start)
 }
 
 type benchRun struct {
