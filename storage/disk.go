@@ -275,11 +275,8 @@ func (c *checkedWriter) Write(p []byte) (int, error) {
 	if err := c.ctx.Err(); err != nil {
 		return 0, err
 	}
-	switch total := c.n + int64(len(p)); {
-	case c.opts.MaxSize > 0 && total > c.opts.MaxSize:
-		return 0, ErrTooLarge
-	case c.opts.Size >= 0 && total > c.opts.Size:
-		return 0, fmt.Errorf("%w: more than the declared %d bytes", ErrSizeMismatch, c.opts.Size)
+	if err := checkSize(c.n+int64(len(p)), c.opts); err != nil {
+		return 0, err
 	}
 	m, err := c.w.Write(p)
 	c.h.Write(p[:m])
@@ -288,6 +285,18 @@ func (c *checkedWriter) Write(p []byte) (int, error) {
 		return m, fmt.Errorf("storage: %w", err)
 	}
 	return m, nil
+}
+
+// checkSize applies the size rules to total, the bytes of the source so
+// far: no more than MaxSize, nor than a declared Size.
+func checkSize(total int64, opts PutOptions) error {
+	switch {
+	case opts.MaxSize > 0 && total > opts.MaxSize:
+		return ErrTooLarge
+	case opts.Size >= 0 && total > opts.Size:
+		return fmt.Errorf("%w: more than the declared %d bytes", ErrSizeMismatch, opts.Size)
+	}
+	return nil
 }
 
 // nextChunk fills buf from r and applies the size rules to the running
@@ -300,11 +309,10 @@ func nextChunk(ctx context.Context, r io.Reader, buf []byte, n *int64, opts PutO
 	// a syscall each.
 	m, rerr := fill(r, buf)
 	*n += int64(m)
+	if err := checkSize(*n, opts); err != nil {
+		return nil, false, err
+	}
 	switch {
-	case opts.MaxSize > 0 && *n > opts.MaxSize:
-		return nil, false, ErrTooLarge
-	case opts.Size >= 0 && *n > opts.Size:
-		return nil, false, fmt.Errorf("%w: more than the declared %d bytes", ErrSizeMismatch, opts.Size)
 	case rerr == io.EOF:
 		return buf[:m], false, nil
 	case rerr != nil:
