@@ -141,12 +141,21 @@ func (m *meter) Read(p []byte) (int, error) {
 		return 0, m.err
 	}
 	n, err := m.src.Read(p)
-	m.in.read += int64(n)
-	if aerr := m.in.keep(m.ctx); aerr != nil {
-		m.err = aerr
+	if aerr := m.count(n); aerr != nil {
 		return n, aerr
 	}
 	return n, err
+}
+
+// count adds n bytes to the upload and keeps the reservation ahead of
+// them; past the quota it fails, then and on every later call.
+func (m *meter) count(n int) *apiError {
+	m.in.read += int64(n)
+	if aerr := m.in.keep(m.ctx); aerr != nil {
+		m.err = aerr
+		return aerr
+	}
+	return nil
 }
 
 // meterTo is a meter whose source writes itself (a form's file part):
@@ -177,9 +186,7 @@ func (mw *meterWriter) Write(p []byte) (int, error) {
 	if m.err != nil {
 		return 0, m.err
 	}
-	m.in.read += int64(len(p))
-	if aerr := m.in.keep(m.ctx); aerr != nil {
-		m.err = aerr
+	if aerr := m.count(len(p)); aerr != nil {
 		return 0, aerr
 	}
 	return mw.w.Write(p)

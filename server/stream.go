@@ -222,10 +222,8 @@ type formSource struct {
 
 func (s *formSource) Read(p []byte) (int, error) {
 	n, err := s.head.Read(p)
-	if err == io.EOF && !s.finished {
-		s.finished = true
-		if aerr := s.f.finish(); aerr != nil {
-			s.clientEr = aerr
+	if err == io.EOF {
+		if aerr := s.end(); aerr != nil {
 			return n, aerr
 		}
 	}
@@ -233,6 +231,20 @@ func (s *formSource) Read(p []byte) (int, error) {
 		s.clientEr = err
 	}
 	return n, err
+}
+
+// end reads and checks the rest of the form, once, when the file's data
+// has ended.
+func (s *formSource) end() *apiError {
+	if s.finished {
+		return nil
+	}
+	s.finished = true
+	if aerr := s.f.finish(); aerr != nil {
+		s.clientEr = aerr
+		return aerr
+	}
+	return nil
 }
 
 // WriteTo writes the file's data to w straight from the form's read
@@ -247,12 +259,8 @@ func (s *formSource) WriteTo(w io.Writer) (int64, error) {
 		}
 		return n, err
 	}
-	if !s.finished {
-		s.finished = true
-		if aerr := s.f.finish(); aerr != nil {
-			s.clientEr = aerr
-			return n, aerr
-		}
+	if aerr := s.end(); aerr != nil {
+		return n, aerr
 	}
 	return n, nil
 }
