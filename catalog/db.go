@@ -39,23 +39,22 @@ type querier interface {
 type conn struct {
 	q querier
 	d *dialect
-	// tx and stmts, when set, run the queries in tx as statements kept
-	// prepared by stmts.
-	tx    *sql.Tx
+	// stmts, when set on a transaction's conn, keeps its queries
+	// prepared.
 	stmts *stmtCache
 }
 
 // txConn is a conn for the transaction tx, using stmts if not nil.
 func txConn(tx *sql.Tx, d *dialect, stmts *stmtCache) conn {
-	return conn{q: tx, d: d, tx: tx, stmts: stmts}
+	return conn{q: tx, d: d, stmts: stmts}
 }
 
 // on returns what runs query: a prepared statement in the transaction,
 // or the database or transaction itself.
 func (c conn) on(ctx context.Context, query string) (querier, string) {
-	if c.stmts != nil && c.tx != nil {
+	if tx, ok := c.q.(*sql.Tx); ok && c.stmts != nil {
 		if st := c.stmts.get(query); st != nil {
-			return stmtQuerier{c.tx.StmtContext(ctx, st)}, ""
+			return stmtQuerier{tx.StmtContext(ctx, st)}, ""
 		}
 	}
 	return c.q, query
