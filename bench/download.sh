@@ -79,23 +79,13 @@ get_n() {
 
 # get_fileup ROUND / get_nginx ROUND: one round of GETs each.
 get_fileup() {
-  local w c
   timed_cpu "$fu_pid" -- get_n "$dl_url"
-  w=$t_wall c=$t_cpu
-  sample dl_fu_wall "$w"
-  sample dl_fu_cpu "$c"
-  a_wall=$w
-  note "download round $1: fileup $w s wall, $c s server CPU"
+  keep_round a dl_fu download fileup "$1"
 }
 
 get_nginx() {
-  local w c
   timed_cpu "$nginx_pids" -- get_n "$nginx_url/big.bin"
-  w=$t_wall c=$t_cpu
-  sample dl_ng_wall "$w"
-  sample dl_ng_cpu "$c"
-  b_wall=$w
-  note "download round $1: nginx  $w s wall, $c s server CPU"
+  keep_round b dl_ng download "nginx " "$1"
 }
 
 section_download() {
@@ -122,11 +112,7 @@ section_download() {
   start_nginx "$work/www"
   curl -sSf -o /dev/null "$dl_url" # both start from a warm page cache
   reset_hwm "$fu_pid" || true
-  local i
-  for i in $(seq 1 "$rounds"); do
-    alternate "$i" get_fileup get_nginx
-    sample dl_wall_ratio "$(ratio "$a_wall" "$b_wall")"
-  done
+  pair_rounds dl get_fileup get_nginx
   local hwm
   hwm=$(hwm_mib "$fu_pid")
   if [ "$traces" = 1 ]; then

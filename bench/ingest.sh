@@ -10,26 +10,16 @@
 
 # ingest_fileup ROUND: one upload to fileup, then delete its object.
 ingest_fileup() {
-  local w c
   timed_cpu "$fu_pid" -- upload_form "$fu_url" "ingest-$1.bin"
-  w=$t_wall c=$t_cpu
   find "$work/ingest/objects" -type f -delete
-  sample ingest_fu_wall "$w"
-  sample ingest_fu_cpu "$c"
-  a_wall=$w
-  note "ingest round $1: fileup $w s wall, $c s server CPU"
+  keep_round a ingest_fu ingest fileup "$1"
 }
 
 # ingest_sink ROUND: one raw PUT to the sink, then delete its file.
 ingest_sink() {
-  local w c
   timed_cpu "$sink_pid" -- curl -sSf --max-time "$max_time" -o /dev/null -T "$big" "$sink_url/put-$1"
-  w=$t_wall c=$t_cpu
   find "$work/sink.d" -type f -delete
-  sample ingest_sk_wall "$w"
-  sample ingest_sk_cpu "$c"
-  b_wall=$w
-  note "ingest round $1: sink   $w s wall, $c s server CPU"
+  keep_round b ingest_sk ingest "sink  " "$1"
 }
 
 section_ingest() {
@@ -37,11 +27,7 @@ section_ingest() {
   start_fileup ingest "$work/ingest"
   start_sink "$work/sink.d"
   reset_hwm "$fu_pid" || note "cannot reset VmHWM: the peak counts from the server's start"
-  local i
-  for i in $(seq 1 "$rounds"); do
-    alternate "$i" ingest_fileup ingest_sink
-    sample ingest_wall_ratio "$(ratio "$a_wall" "$b_wall")"
-  done
+  pair_rounds ingest ingest_fileup ingest_sink
   local hwm
   hwm=$(hwm_mib "$fu_pid")
   if [ "$profiles" = 1 ]; then

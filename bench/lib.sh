@@ -286,6 +286,26 @@ alternate() {
   if [ $(($1 % 2)) = 1 ]; then "$2" "$1"; "$3" "$1"; else "$3" "$1"; "$2" "$1"; fi
 }
 
+# pair_rounds NAME A B: $rounds rounds of A and B, alternated; each
+# round's wall ratio A / B is kept as a sample of NAME_wall_ratio.
+pair_rounds() {
+  local i
+  for i in $(seq 1 "$rounds"); do
+    alternate "$i" "$2" "$3"
+    sample "$1_wall_ratio" "$(ratio "$a_wall" "$b_wall")"
+  done
+}
+
+# keep_round SIDE PREFIX SECTION WHO ROUND: keeps the last timed_cpu as
+# one round of side a or b of a pair: samples PREFIX_wall and PREFIX_cpu,
+# and a_wall or b_wall for the round's wall ratio.
+keep_round() {
+  sample "$2_wall" "$t_wall"
+  sample "$2_cpu" "$t_cpu"
+  if [ "$1" = a ]; then a_wall=$t_wall; else b_wall=$t_wall; fi
+  note "$3 round $5: $4 $t_wall s wall, $t_cpu s server CPU"
+}
+
 # ratio A B: A / B (3 decimals), or 999 when B is 0 (a run too short for
 # the clock's 10 ms ticks).
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.3f", a / b; else print 999}'; }

@@ -57,11 +57,7 @@ section_s3() {
   AWS_ACCESS_KEY_ID=$FILEUP_TEST_S3_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$FILEUP_TEST_S3_SECRET_KEY \
     start_fileup s3 "s3://$s3_bucket?endpoint=$FILEUP_TEST_S3_ENDPOINT&secure=false&prefix=fu/" --db "sqlite:$work/s3.db"
   reset_hwm "$fu_pid" || true
-  local i
-  for i in $(seq 1 "$rounds"); do
-    alternate "$i" s3_fileup s3_direct
-    sample s3_wall_ratio "$(ratio "$a_wall" "$b_wall")"
-  done
+  pair_rounds s3 s3_fileup s3_direct
   local hwm
   hwm=$(hwm_mib "$fu_pid")
   if [ "$profiles" = 1 ]; then
