@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/minio/minio-go/v7"
-	"github.com/minio/minio-go/v7/pkg/credentials"
 )
 
 // clearPrefix deletes every object of c.bucket whose name starts with
@@ -13,7 +12,7 @@ import (
 // each upload through the reference server, so that both sides of the
 // comparison delete their object after each run.
 func clearPrefix(ctx context.Context, c config, prefix string) (int, error) {
-	mc, err := minio.New(c.endpoint, &minio.Options{Creds: credentials.NewStaticV4(c.access, c.secret, ""), Region: "us-east-1"})
+	mc, err := newClient(c)
 	if err != nil {
 		return 0, err
 	}

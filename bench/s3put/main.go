@@ -220,10 +220,15 @@ func newUploader(ctx context.Context, c config) (uploader, error) {
 	return directUploader(ctx, c)
 }
 
+// newClient is a minio-go client of c's MinIO with default options.
+func newClient(c config) (*minio.Client, error) {
+	return minio.New(c.endpoint, &minio.Options{Creds: credentials.NewStaticV4(c.access, c.secret, ""), Region: "us-east-1"})
+}
+
 // directUploader is minio-go as its users call it: default options, the
 // *os.File and its size.
 func directUploader(ctx context.Context, c config) (uploader, error) {
-	mc, err := minio.New(c.endpoint, &minio.Options{Creds: credentials.NewStaticV4(c.access, c.secret, ""), Region: "us-east-1"})
+	mc, err := newClient(c)
 	if err != nil {
 		return uploader{}, err
 	}
