@@ -35,7 +35,7 @@ func BenchmarkUpload(b *testing.B) {
 	for _, src := range benchBlocks() {
 		for _, mib := range benchSizes {
 			b.Run(src.name+"/"+strconv.FormatInt(mib, 10)+"MiB", func(b *testing.B) {
-				benchUpload(b, newBenchEnv(b), src.block, mib<<20)
+				benchUpload(b, newEnv(b, nil), src.block, mib<<20)
 			})
 		}
 	}
@@ -93,7 +93,7 @@ func BenchmarkDownload(b *testing.B) {
 	random := benchBlocks()[0].block
 	for _, mib := range benchSizes {
 		b.Run(strconv.FormatInt(mib, 10)+"MiB", func(b *testing.B) {
-			benchDownload(b, newBenchEnv(b), random, mib<<20)
+			benchDownload(b, newEnv(b, nil), random, mib<<20)
 		})
 	}
 }
@@ -129,6 +129,3 @@ func benchDownload(b *testing.B, e *env, block []byte, size int64) {
 		}
 	}
 }
-
-// newBenchEnv is newEnv for a benchmark.
-func newBenchEnv(b *testing.B) *env { return newEnv(b, nil) }
